@@ -1,0 +1,23 @@
+"""Errors the data layer raises, each with a message fit for a user."""
+
+from __future__ import annotations
+
+
+class AuditViewerError(Exception):
+    """Base for errors whose message can be shown to a user as it is."""
+
+
+class SourceError(AuditViewerError):
+    """A database cannot be opened or read: not a database, damaged, unreachable."""
+
+
+class SchemaError(SourceError):
+    """The database is readable but a log table lacks what the viewer needs."""
+
+
+class FilterError(AuditViewerError, ValueError):
+    """A filter names an unknown column or a value of the wrong kind."""
+
+
+class QueryCancelled(AuditViewerError):
+    """A running query was cancelled on request."""

@@ -1,0 +1,402 @@
+"""The filter language, shared by the CLI and the window, and the SQL it becomes.
+
+A filter is a list of conditions joined by AND, each of which can be negated
+or switched off, plus a time range, a free-text search and a business unit::
+
+    status>=500            method=PUT,DELETE      email~@example.com
+    url^=/v2/Api           error=  (empty)        error!=  (not empty)
+    not remote_ip=10.0.0.1                        !url~login
+
+Values are bound parameters; column names come only from the discovered
+schema. Every condition means the same on SQLite, PostgreSQL and MySQL: a
+NULL never equals, contains or compares with anything, and a negated
+condition is exactly the rows the plain one leaves out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, tzinfo
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from auditviewer.data.errors import FilterError
+from auditviewer.data.logtypes import Kind
+from auditviewer.data.source import Column, LogTable
+from auditviewer.data.timestamps import UTC, format_time, parse_user_time
+
+# Operators as typed, longest first so "!=" is not read as "!" then "=".
+_OPERATORS = ("!~", "^=", "!=", ">=", "<=", "~", "=", ">", "<")
+# Typed operator -> (base operator, negated)
+_BASE = {
+    "=": ("=", False), "!=": ("=", True), "~": ("~", False), "!~": ("~", True),
+    "^=": ("^=", False), ">": (">", False), ">=": (">=", False), "<": ("<", False), "<=": ("<=", False),
+}
+_LIST_OPS = {"=", "~", "^="}
+_CONDITION = re.compile(r"^\s*(?P<not>not\s+|!(?=[A-Za-z_]))?(?P<col>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<rest>.*)$",
+                        re.IGNORECASE | re.DOTALL)
+_ESCAPE = "/"
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One condition. ``op`` is a base operator: = ~ ^= > >= < <=."""
+
+    column: str
+    op: str
+    values: tuple[str, ...] = ()
+    negated: bool = False
+    enabled: bool = True
+
+    @property
+    def is_empty_check(self) -> bool:
+        return self.op == "=" and not self.values
+
+    def negate(self) -> "Condition":
+        return replace(self, negated=not self.negated)
+
+    def text(self) -> str:
+        """The condition back in the filter language."""
+        values = ",".join(_quote_value(v) for v in self.values)
+        if self.negated and self.op == "=":
+            return f"{self.column}!={values}"
+        if self.negated and self.op == "~":
+            return f"{self.column}!~{values}"
+        prefix = "not " if self.negated else ""
+        return f"{prefix}{self.column}{self.op}{values}"
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Everything that narrows a log: conditions, time range, search, business unit.
+
+    Times are naive UTC. ``time_to`` is exclusive. ``last`` is a span back
+    from the newest row of the log, resolved when the query runs.
+    """
+
+    conditions: tuple[Condition, ...] = ()
+    time_from: datetime | None = None
+    time_to: datetime | None = None
+    last: timedelta | None = None
+    search: str = ""
+    business_unit: int | None = None
+
+    @property
+    def active_conditions(self) -> tuple[Condition, ...]:
+        return tuple(c for c in self.conditions if c.enabled)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.active_conditions or self.time_from or self.time_to or self.last
+                    or self.search.strip() or self.business_unit is not None)
+
+    @property
+    def narrows_beyond_time(self) -> bool:
+        """Whether anything but the time range narrows the rows."""
+        return bool(self.active_conditions or self.search.strip() or self.business_unit is not None)
+
+    def with_conditions(self, *conditions: Condition) -> "Filter":
+        return replace(self, conditions=self.conditions + conditions)
+
+
+@dataclass(frozen=True)
+class Sort:
+    column: str = "date"
+    descending: bool = True
+
+    def text(self) -> str:
+        return f"{self.column}:{'desc' if self.descending else 'asc'}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Sort":
+        name, _, direction = text.partition(":")
+        direction = direction.strip().lower() or "asc"
+        if direction not in ("asc", "desc"):
+            raise FilterError(f"sort direction must be asc or desc, not {direction!r}")
+        if not name.strip():
+            raise FilterError("sort needs a column, e.g. date:desc")
+        return cls(name.strip().lower(), direction == "desc")
+
+
+@dataclass
+class _Bound:
+    """A condition checked against a table, with typed values."""
+
+    condition: Condition
+    column: Column
+    values: list[object] = field(default_factory=list)
+    date_only: list[bool] = field(default_factory=list)
+
+
+# -- parsing ------------------------------------------------------------------
+
+def parse_condition(text: str) -> Condition:
+    """Parse one condition's syntax; columns and values are checked by :func:`where_clause`."""
+    match = _CONDITION.match(text)
+    if not match:
+        raise FilterError(f"{text!r} is not a condition; write column, operator, value, e.g. status>=500")
+    rest = match.group("rest")
+    for typed in _OPERATORS:
+        if rest.startswith(typed):
+            break
+    else:
+        ops = " ".join(_OPERATORS[::-1])
+        raise FilterError(f"{text!r} has no operator; use one of {ops}, e.g. status>=500")
+    op, negated = _BASE[typed]
+    raw = rest[len(typed):].strip()
+    values = tuple(_split_values(raw)) if raw else ()
+    if not values and op != "=":
+        raise FilterError(f"{text!r} needs a value after {typed}")
+    if len(values) > 1 and op not in _LIST_OPS:
+        raise FilterError(f"{text!r}: {typed} takes one value; lists work with =, !=, ~, !~ and ^=")
+    if match.group("not"):
+        negated = not negated
+    return Condition(match.group("col").lower(), op, values, negated)
+
+
+def _split_values(raw: str) -> list[str]:
+    """Split on commas; "double quotes" keep commas, a backslash escapes one character."""
+    values, current, quoted, escaped = [], [], False, False
+    for char in raw:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            values.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    if quoted:
+        raise FilterError(f"{raw!r} has an unclosed double quote")
+    values.append("".join(current).strip())
+    return values
+
+
+def _quote_value(value: str) -> str:
+    if any(c in value for c in ',"\\') or value != value.strip():
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return value
+
+
+def parse_conditions(texts: list[str] | tuple[str, ...]) -> tuple[Condition, ...]:
+    return tuple(parse_condition(t) for t in texts)
+
+
+def split_search_terms(text: str) -> list[str]:
+    """Words of a search; "quoted phrases" stay whole."""
+    return [a or b for a, b in re.findall(r'"([^"]*)"|(\S+)', text) if (a or b)]
+
+
+# -- checking against a table --------------------------------------------------
+
+def bind(table: LogTable, condition: Condition, zone: tzinfo = UTC) -> _Bound:
+    """Check a condition's column and values against ``table``; FilterError says what is valid."""
+    column = table.column(condition.column)
+    if column is None:
+        valid = ", ".join(table.column_names)
+        raise FilterError(f"{table.log_type.label} has no column {condition.column!r}; valid columns: {valid}")
+    bound = _Bound(condition, column)
+    for value in condition.values:
+        typed, date_only = _typed_value(column, condition, value, zone)
+        bound.values.append(typed)
+        bound.date_only.append(date_only)
+    return bound
+
+
+def _typed_value(column: Column, condition: Condition, value: str, zone: tzinfo) -> tuple[object, bool]:
+    if condition.op in ("~", "^="):
+        return value, False  # substring matches work on the text form of any column
+    if column.kind is Kind.INT:
+        try:
+            return int(value), False
+        except ValueError:
+            raise FilterError(
+                f"{column.name} takes whole numbers, e.g. {column.name}>=500; {value!r} is not one"
+            ) from None
+    if column.kind is Kind.DATETIME:
+        try:
+            return parse_user_time(value, zone)
+        except ValueError as exc:
+            raise FilterError(f"{column.name}: {exc}") from None
+    choices = column.spec.choices
+    if choices:
+        for choice in choices:
+            if choice.lower() == value.lower():
+                return choice, False
+        if condition.op == "=":
+            raise FilterError(f"{column.name} is one of {', '.join(choices)}; {value!r} is not")
+    return value, False
+
+
+# -- SQL -------------------------------------------------------------------------
+
+def like_pattern(value: str, prefix_only: bool = False) -> str:
+    escaped = value.replace(_ESCAPE, _ESCAPE * 2).replace("%", _ESCAPE + "%").replace("_", _ESCAPE + "_")
+    return f"{escaped}%" if prefix_only else f"%{escaped}%"
+
+
+def _as_text(table: LogTable, column: Column) -> ColumnElement:
+    expr = table.sa_column(column.name)
+    if column.kind is Kind.TEXT or (column.kind is Kind.DATETIME and table.source.dialect == "sqlite"):
+        return sa.type_coerce(expr, sa.String())
+    return sa.cast(expr, sa.String())
+
+
+def _like(table: LogTable, column: Column, pattern: str) -> ColumnElement:
+    expr = _as_text(table, column)
+    if table.source.dialect == "postgresql":
+        return expr.ilike(pattern, escape=_ESCAPE)
+    # SQLite's LIKE ignores ASCII case; MySQL's follows the column's (case-insensitive) collation.
+    return expr.like(pattern, escape=_ESCAPE)
+
+
+def _day_end(start: datetime) -> datetime:
+    return start + timedelta(days=1)
+
+
+def _positive(table: LogTable, bound: _Bound) -> ColumnElement:
+    cond, column = bound.condition, bound.column
+    expr = table.sa_column(column.name)
+    if cond.is_empty_check:
+        if column.kind is Kind.TEXT:
+            return sa.or_(expr.is_(None), sa.type_coerce(expr, sa.String()) == "")
+        return expr.is_(None)
+    if cond.op in ("~", "^="):
+        return sa.or_(*(_like(table, column, like_pattern(str(v), cond.op == "^=")) for v in bound.values))
+    pairs = list(zip(bound.values, bound.date_only))
+    if cond.op == "=":
+        ranges = [sa.and_(expr >= v, expr < _day_end(v)) for v, day in pairs if day]
+        exact = [v for v, day in pairs if not day]
+        parts = ranges + ([expr == exact[0]] if len(exact) == 1 else [expr.in_(exact)] if exact else [])
+        return parts[0] if len(parts) == 1 else sa.or_(*parts)
+    value, day = pairs[0]
+    if cond.op == ">":
+        return expr >= _day_end(value) if day else expr > value
+    if cond.op == ">=":
+        return expr >= value
+    if cond.op == "<":
+        return expr < value
+    if cond.op == "<=":
+        return expr < _day_end(value) if day else expr <= value
+    raise FilterError(f"unknown operator {cond.op!r}")
+
+
+def condition_clause(table: LogTable, condition: Condition, zone: tzinfo = UTC) -> ColumnElement:
+    bound = bind(table, condition, zone)
+    positive = _positive(table, bound)
+    if not condition.negated:
+        return positive
+    if condition.is_empty_check or not bound.column.nullable:
+        return sa.not_(positive)
+    # NOT (NULL = x) is NULL, which would drop the row: a NULL is "not x".
+    return sa.or_(table.sa_column(bound.column.name).is_(None), sa.not_(positive))
+
+
+def search_clause(table: LogTable, text: str) -> ColumnElement | None:
+    """Every word must appear in some text column (or equal a number column)."""
+    terms = split_search_terms(text)
+    if not terms:
+        return None
+    per_term = []
+    for term in terms:
+        options = [_like(table, c, like_pattern(term)) for c in table.text_columns]
+        if re.fullmatch(r"-?\d{1,18}", term):
+            options += [table.sa_column(c.name) == int(term) for c in table.columns if c.kind is Kind.INT]
+        per_term.append(sa.or_(*options) if options else sa.false())
+    return sa.and_(*per_term)
+
+
+def where_clause(table: LogTable, flt: Filter, newest: datetime | None = None,
+                 zone: tzinfo = UTC) -> ColumnElement | None:
+    """The WHERE clause for ``flt`` on ``table``; ``newest`` resolves ``last``."""
+    parts: list[ColumnElement] = []
+    time = table.sa_column(table.log_type.time_column)
+    time_from = flt.time_from
+    if flt.last is not None and newest is not None:
+        since = newest - flt.last
+        time_from = since if time_from is None else max(time_from, since)
+    if time_from is not None:
+        parts.append(time >= time_from)
+    if flt.time_to is not None:
+        parts.append(time < flt.time_to)
+    if flt.business_unit is not None:
+        if not table.has("business_unit_id"):
+            raise FilterError(f"{table.log_type.label} has no business units")
+        parts.append(table.sa_column("business_unit_id") == flt.business_unit)
+    for condition in flt.active_conditions:
+        parts.append(condition_clause(table, condition, zone))
+    search = search_clause(table, flt.search)
+    if search is not None:
+        parts.append(search)
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else sa.and_(*parts)
+
+
+def validate(table: LogTable, flt: Filter, sort: Sort | None = None) -> None:
+    """Raise FilterError now, before any query runs, if ``flt`` or ``sort`` do not fit ``table``."""
+    for condition in flt.conditions:
+        bind(table, condition)
+    if flt.business_unit is not None and not table.has("business_unit_id"):
+        raise FilterError(f"{table.log_type.label} has no business units")
+    if sort is not None and table.column(sort.column) is None:
+        raise FilterError(f"cannot sort by {sort.column!r}; valid columns: {', '.join(table.column_names)}")
+
+
+# -- plain words, for report headers and status lines ---------------------------
+
+_WORDS = {"=": "is", "~": "contains", "^=": "starts with", ">": "is more than", ">=": "is at least",
+          "<": "is less than", "<=": "is at most"}
+_NEGATED_WORDS = {"=": "is not", "~": "does not contain", "^=": "does not start with"}
+
+
+def describe_condition(condition: Condition, label: str | None = None) -> str:
+    name = label or condition.column
+    if condition.is_empty_check:
+        return f"{name} is {'not ' if condition.negated else ''}empty"
+    values = " or ".join(f'"{v}"' for v in condition.values)
+    if condition.negated and condition.op in _NEGATED_WORDS:
+        return f"{name} {_NEGATED_WORDS[condition.op]} {values.replace(' or ', ' nor ')}"
+    words = f"{name} {_WORDS[condition.op]} {values}"
+    return f"not ({words})" if condition.negated else words
+
+
+def describe(flt: Filter, table: LogTable | None = None, zone: tzinfo = UTC) -> str:
+    """The filter in plain words, e.g. 'Status is at least "500"; date from ... (UTC)'."""
+    parts = []
+    for condition in flt.active_conditions:
+        column = table.column(condition.column) if table else None
+        parts.append(describe_condition(condition, column.label if column else None))
+    if flt.search.strip():
+        parts.append(f'text contains "{flt.search.strip()}"')
+    if flt.last is not None:
+        parts.append(f"the last {_span(flt.last)} of the log")
+    if flt.time_from or flt.time_to:
+        zone_name = getattr(zone, "key", None) or str(zone)
+        start = format_time(flt.time_from, zone) if flt.time_from else "the start"
+        end = format_time(flt.time_to, zone) if flt.time_to else "the end"
+        parts.append(f"date from {start} to {end} ({zone_name})")
+    if flt.business_unit is not None:
+        parts.append(f"business unit {flt.business_unit}")
+    if not parts:
+        return "All rows"
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:]
+
+
+def _span(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, size in (("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0 and seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{seconds} seconds"

@@ -1,0 +1,443 @@
+"""Opening an exported log database read-only and discovering its log tables.
+
+A source is a path to a SQLite file or a SQLAlchemy URL. SQLite files are
+opened with ``mode=ro`` (or ``immutable=1`` where a read-only open would have
+to create a ``-wal``/``-shm`` file), so the file and its folder stay exactly as
+they were. Server sessions start every transaction read-only.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.pool import QueuePool
+
+from auditviewer.data.errors import SchemaError, SourceError
+from auditviewer.data.logtypes import LOG_TYPES, ColumnSpec, Kind, LogType
+from auditviewer.data.timestamps import ServerTimestamp, SqliteTextTimestamp
+
+log = logging.getLogger(__name__)
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+CONNECT_TIMEOUT_S = 10
+_DRIVERS = {
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mysql+pymysql",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column as the database has it, tied to its declaration."""
+
+    name: str  # documented name (lower case), or the column's own name for extras
+    db_name: str  # the name in the database, in its own case
+    spec: ColumnSpec
+    nullable: bool
+    indexed: bool  # leads an index, so filters and sorts on it can use one
+    extra: bool = False
+
+    @property
+    def kind(self) -> Kind:
+        return self.spec.kind
+
+    @property
+    def label(self) -> str:
+        return self.spec.label
+
+
+@dataclass
+class LogTable:
+    """One log table of a source: its declaration and what the database has."""
+
+    log_type: LogType
+    db_name: str
+    columns: list[Column]
+    table: sa.TableClause
+    source: "Source" = field(repr=False)
+
+    def column(self, name: str) -> Column | None:
+        lowered = name.strip().lower()
+        for col in self.columns:
+            if col.name.lower() == lowered:
+                return col
+        return None
+
+    def has(self, name: str) -> bool:
+        return self.column(name) is not None
+
+    def sa_column(self, name: str) -> sa.ColumnClause:
+        col = self.column(name)
+        if col is None:
+            raise KeyError(name)
+        return self.table.c[col.db_name]
+
+    @property
+    def time(self) -> Column:
+        return self.column(self.log_type.time_column)  # type: ignore[return-value]
+
+    @property
+    def id(self) -> Column:
+        return self.column(self.log_type.id_column)  # type: ignore[return-value]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def text_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.kind is Kind.TEXT]
+
+
+@dataclass(frozen=True)
+class BusinessUnit:
+    id: int
+    name: str
+
+
+class Source:
+    """An open exported database. Create with :func:`open_source`."""
+
+    def __init__(self, spec: str, engine: Engine, url: URL, path: Path | None, schema: str | None) -> None:
+        self.spec = spec
+        self.engine = engine
+        self.url = url
+        self.path = path
+        self.schema = schema
+        self.logs: dict[str, LogTable] = {}
+        self.problems: dict[str, str] = {}
+        self.business_units: list[BusinessUnit] = []
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def display_name(self) -> str:
+        """The file name, or the URL with its password hidden."""
+        if self.path is not None:
+            return self.path.name
+        where = self.url.host or "localhost"
+        if self.url.port:
+            where += f":{self.url.port}"
+        database = self.url.database or ""
+        if self.schema:
+            database += f".{self.schema}"
+        return f"{database} on {where}"
+
+    @property
+    def key(self) -> str:
+        """What settings remember this source by: a path, or a URL without password."""
+        if self.path is not None:
+            return str(self.path)
+        return mask_url(self.url, keep_user=True)
+
+    def log(self, key: str) -> LogTable:
+        if key in self.logs:
+            return self.logs[key]
+        if key in self.problems:
+            raise SchemaError(self.problems[key])
+        present = ", ".join(self.logs) or "none"
+        raise SchemaError(f"{self.display_name} has no {key} log (log types present: {present})")
+
+    def business_unit_name(self, unit_id: int | None) -> str:
+        for unit in self.business_units:
+            if unit.id == unit_id:
+                return unit.name
+        return "" if unit_id is None else str(unit_id)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> "Source":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Source {self.display_name} ({self.dialect})>"
+
+
+def mask_url(url: URL | str, keep_user: bool = True) -> str:
+    """A URL fit to show: never the password."""
+    url = make_url(url) if isinstance(url, str) else url
+    if url.password is not None:
+        url = url.set(password="***")
+    if not keep_user:
+        url = url.set(username=None, password=None)
+    return url.render_as_string(hide_password=False)
+
+
+def is_url(spec: str) -> bool:
+    return "://" in spec
+
+
+def normalise_url(spec: str) -> tuple[URL, str | None]:
+    """The URL with the driver we ship, and the schema named by ``?schema=``."""
+    try:
+        url = make_url(spec)
+    except Exception as exc:  # SQLAlchemy raises ArgumentError with a terse text
+        raise SourceError(f"{spec!r} is not a database URL; use e.g. postgresql://user@host/db") from exc
+    backend = url.get_backend_name()
+    if backend in _DRIVERS:
+        url = url.set(drivername=_DRIVERS[backend])
+    elif backend != "sqlite":
+        raise SourceError(f"unsupported database {backend!r}: use a SQLite file, postgresql:// or mysql://")
+    query = dict(url.query)
+    schema = query.pop("schema", None)
+    if isinstance(schema, tuple):
+        schema = schema[-1]
+    if url.get_backend_name() == "mysql":
+        query.setdefault("charset", "utf8mb4")
+    return url.set(query=query), schema
+
+
+def open_source(spec: str | os.PathLike[str]) -> Source:
+    """Open a SQLite file or a server URL read-only and discover its logs."""
+    spec = os.fspath(spec)
+    if is_url(spec):
+        url, schema = normalise_url(spec)
+        if url.get_backend_name() == "sqlite":
+            if not url.database:
+                raise SourceError("a sqlite:// URL must name a file: sqlite:///path/to/logs.db")
+            return _open_sqlite(spec, Path(url.database))
+        source = _open_server(spec, url, schema)
+    else:
+        source = _open_sqlite(spec, Path(spec))
+    return source
+
+
+# -- SQLite -----------------------------------------------------------------
+
+def _check_sqlite_file(path: Path) -> bool:
+    """Validate the file before SQLite sees it; returns whether it is in WAL mode."""
+    if not path.exists():
+        raise SourceError(f"{path}: no such file")
+    if path.is_dir():
+        raise SourceError(f"{path} is a folder, not a database file")
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(100)
+    except OSError as exc:
+        raise SourceError(f"{path} cannot be read: {exc.strerror or exc}") from exc
+    if len(header) == 0:
+        raise SourceError(f"{path} is empty: it is not a database")
+    if not header.startswith(SQLITE_MAGIC):
+        raise SourceError(f"{path} is not a SQLite database (the file does not start with a SQLite header)")
+    if len(header) < 100:
+        raise SourceError(f"{path} is damaged: its SQLite header is cut short")
+    return header[18] == 2 or header[19] == 2
+
+
+def _sqlite_uri(path: Path, immutable: bool) -> str:
+    return path.resolve().as_uri() + ("?immutable=1" if immutable else "?mode=ro")
+
+
+def _open_sqlite(spec: str, path: Path) -> Source:
+    wal = _check_sqlite_file(path)
+    wal_file = path.with_name(path.name + "-wal")
+    # A WAL database with no -wal file holds everything in the main file; a
+    # read-only open would still create -wal/-shm beside it, so read it as
+    # immutable. With a -wal present, its pages matter: read through it.
+    immutable = wal and not wal_file.exists()
+
+    def connect() -> sqlite3.Connection:
+        nonlocal immutable
+        try:
+            conn = sqlite3.connect(_sqlite_uri(path, immutable), uri=True, check_same_thread=False)
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            if immutable:
+                raise
+            # Read-only media: the -shm file cannot be made. Fall back to immutable.
+            log.warning("%s: read-only open failed, reading it as immutable", path)
+            immutable = True
+            conn = sqlite3.connect(_sqlite_uri(path, True), uri=True, check_same_thread=False)
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+
+    engine = sa.create_engine(
+        "sqlite://", creator=connect, poolclass=QueuePool, pool_size=4, max_overflow=4
+    )
+    source = Source(spec, engine, make_url(f"sqlite:///{path}"), path.resolve(), None)
+    try:
+        _discover(source)
+    except sa.exc.DBAPIError as exc:
+        engine.dispose()
+        raise SourceError(f"{path} cannot be read: {describe_db_error(exc)}") from exc
+    except Exception:
+        engine.dispose()
+        raise
+    return source
+
+
+# -- servers ------------------------------------------------------------------
+
+def _open_server(spec: str, url: URL, schema: str | None) -> Source:
+    backend = url.get_backend_name()
+    connect_args: dict[str, object] = {"connect_timeout": CONNECT_TIMEOUT_S}
+    if backend == "postgresql":
+        # Every transaction of every session is read-only, enforced by the server.
+        connect_args["options"] = "-c default_transaction_read_only=on -c TimeZone=UTC"
+    elif backend == "mysql":
+        connect_args["init_command"] = "SET SESSION TRANSACTION READ ONLY"
+    try:
+        engine = sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True, pool_size=4)
+    except ImportError as exc:
+        extra = "postgres" if backend == "postgresql" else "mysql"
+        raise SourceError(
+            f"the {backend} driver is not installed: pip install 'auditviewer[{extra}]'"
+        ) from exc
+    if backend == "mysql":
+        sa.event.listen(engine, "connect", _mysql_session_utc)
+    source = Source(spec, engine, url, None, schema)
+    try:
+        _discover(source)
+    except sa.exc.DBAPIError as exc:
+        engine.dispose()
+        raise SourceError(f"{mask_url(url)}: {describe_db_error(exc)}") from exc
+    except Exception:
+        engine.dispose()
+        raise
+    return source
+
+
+def _mysql_session_utc(dbapi_connection, _record) -> None:  # noqa: ANN001 - SQLAlchemy hook
+    # TIMESTAMP columns and TIMESTAMPDIFF follow the session zone: make it UTC.
+    with dbapi_connection.cursor() as cur:
+        cur.execute("SET time_zone = '+00:00'")
+
+
+def describe_db_error(exc: BaseException) -> str:
+    """The driver's own message, first line only, without SQL or parameters."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    if "malformed" in text or "not a database" in text:
+        return f"the database is damaged ({text})"
+    return text
+
+
+# -- discovery ----------------------------------------------------------------
+
+def _column_kind(sa_type: sa.types.TypeEngine) -> Kind:
+    if isinstance(sa_type, sa.Integer):
+        return Kind.INT
+    if isinstance(sa_type, (sa.DateTime, sa.Date)):
+        return Kind.DATETIME
+    return Kind.TEXT
+
+
+def _discover(source: Source) -> None:
+    inspector = sa.inspect(source.engine)
+    names = inspector.get_table_names(schema=source.schema)
+    by_lower = {name.lower(): name for name in names}
+    where = source.display_name
+    for log_type in LOG_TYPES:
+        db_name = by_lower.get(log_type.table)
+        if db_name is None:
+            continue
+        try:
+            source.logs[log_type.key] = _describe_table(source, inspector, log_type, db_name)
+        except SchemaError as exc:
+            source.problems[log_type.key] = str(exc)
+            log.warning("%s", exc)
+    if not source.logs and not source.problems:
+        expected = ", ".join(lt.table for lt in LOG_TYPES)
+        raise SchemaError(f"{where} holds no log tables (expected at least one of: {expected})")
+    if "business_units" in by_lower:
+        _read_business_units(source, by_lower["business_units"])
+
+
+def _describe_table(source: Source, inspector: sa.Inspector, log_type: LogType, db_name: str) -> LogTable:
+    reflected = inspector.get_columns(db_name, schema=source.schema)
+    by_lower = {c["name"].lower(): c for c in reflected}
+    missing = [name for name in log_type.required_columns if name not in by_lower]
+    if missing:
+        raise SchemaError(
+            f"{source.display_name}: table {db_name} lacks the required column"
+            f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
+        )
+    leading = set()
+    for index in inspector.get_indexes(db_name, schema=source.schema):
+        cols = index.get("column_names") or []
+        if cols and cols[0]:
+            leading.add(cols[0].lower())
+    pk = inspector.get_pk_constraint(db_name, schema=source.schema).get("constrained_columns") or []
+    if pk:
+        leading.add(pk[0].lower())
+
+    columns: list[Column] = []
+    for spec in log_type.columns:
+        info = by_lower.get(spec.name)
+        if info is None:
+            continue
+        columns.append(Column(spec.name, info["name"], spec, bool(info.get("nullable", True)),
+                              spec.name in leading))
+    documented = {c.name for c in log_type.columns}
+    for info in reflected:
+        if info["name"].lower() in documented:
+            continue
+        spec = ColumnSpec(info["name"], info["name"], _column_kind(info["type"]), required=False)
+        columns.append(Column(info["name"], info["name"], spec, bool(info.get("nullable", True)),
+                              info["name"].lower() in leading, extra=True))
+
+    sa_columns = []
+    for col in columns:
+        if col.kind is Kind.DATETIME:
+            type_: sa.types.TypeEngine = _timestamp_type(source, db_name, col.db_name,
+                                                          by_lower[col.name.lower()]["type"])
+        elif col.kind is Kind.INT:
+            type_ = sa.Integer()
+        else:
+            type_ = sa.String()
+        sa_columns.append(sa.column(col.db_name, type_))
+    table = sa.table(db_name, *sa_columns, schema=source.schema)
+    return LogTable(log_type, db_name, columns, table, source)
+
+
+def _timestamp_type(source: Source, table: str, column: str, reflected: sa.types.TypeEngine) -> sa.types.TypeEngine:
+    if source.dialect != "sqlite":
+        return ServerTimestamp(with_timezone=bool(getattr(reflected, "timezone", False)))
+    # Bind values in the very text form the file uses ("T" or " ", trailing "Z").
+    quoted = sa.table(table, sa.column(column))
+    stmt = sa.select(quoted.c[column]).where(quoted.c[column].is_not(None)).limit(1)
+    with source.engine.connect() as conn:
+        sample = conn.execute(stmt).scalar()
+    sep, suffix = " ", ""
+    if isinstance(sample, str) and len(sample) >= 19:
+        sep = sample[10] if sample[10] in "T " else " "
+        suffix = "Z" if sample.endswith("Z") else ""
+    return SqliteTextTimestamp(sep, suffix)
+
+
+def _read_business_units(source: Source, db_name: str) -> None:
+    try:
+        reflected = {c["name"].lower(): c["name"] for c in sa.inspect(source.engine).get_columns(
+            db_name, schema=source.schema)}
+        if "id" not in reflected or "name" not in reflected:
+            log.warning("%s: business_units lacks id or name; ignoring it", source.display_name)
+            return
+        table = sa.table(db_name, sa.column(reflected["id"]), sa.column(reflected["name"]),
+                         schema=source.schema)
+        stmt = sa.select(table.c[reflected["id"]], table.c[reflected["name"]]).order_by(table.c[reflected["id"]])
+        with source.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+    except sa.exc.DBAPIError as exc:
+        log.warning("%s: business units unreadable: %s", source.display_name, describe_db_error(exc))
+        return
+    units = []
+    for unit_id, name in rows:
+        try:
+            units.append(BusinessUnit(int(unit_id), "" if name is None else str(name)))
+        except (TypeError, ValueError):
+            log.warning("%s: skipping business unit with id %r", source.display_name, unit_id)
+    source.business_units = units
