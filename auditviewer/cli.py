@@ -1,0 +1,269 @@
+"""``auditviewer-cli``: look into and export exported log databases from a shell.
+
+Exit codes: 0 done, 2 bad arguments (including a filter that does not fit the
+log), 1 anything else (a file that is not a database, a server that is down).
+Messages go to stderr; data goes to stdout or the output file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+from typing import Any
+
+from auditviewer import __version__
+from auditviewer.data.errors import AuditViewerError, FilterError
+from auditviewer.data.filters import Filter, Sort, describe, parse_condition
+from auditviewer.data.logtypes import LOG_TYPES, log_type
+from auditviewer.data.source import Source, open_source
+from auditviewer.data.timestamps import get_zone, parse_duration, parse_user_time
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = """\
+examples:
+  auditviewer-cli demo demo.db --rows 100000
+  auditviewer-cli info demo.db
+  auditviewer-cli export demo.db --log api --where 'status>=500' --last 7d --format csv -o errors.csv
+  auditviewer-cli export demo.db --log logins --where login=failed --where 'country!=Poland' \\
+      --from 2025-06-01 --to 2025-06-07 --format json -o -
+  auditviewer-cli export 'postgresql://reader@db.example.com/logs?schema=acme' --log panel \\
+      --search 'Settings/Users' --sort date:asc --columns id,date,email,url --format csv -o users.csv
+"""
+
+FILTER_HELP = """\
+filter language (--where, repeatable, joined by AND):
+  col=v  col!=v  col>v  col>=v  col<v  col<=v   compare (numbers as numbers, dates as dates)
+  col=a,b,c   one of       col!=a,b   none of   ("quote" a value that has commas)
+  col~text    contains (case-insensitive)       col!~text   does not contain
+  col^=text   starts with
+  col=        is empty (NULL or '')             col!=       is not empty
+  not COND    negates any condition (also !COND)
+dates: YYYY-MM-DD (a whole day) or YYYY-MM-DD HH:MM[:SS], UTC unless a zone is given (+02:00, Z)
+"""
+
+
+class UsageError(AuditViewerError):
+    """Bad arguments: exit code 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="auditviewer-cli",
+        description="Look into and export exported audit-log databases (SQLite files or "
+                    "PostgreSQL/MySQL URLs). Never writes to the database.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"auditviewer {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    info = commands.add_parser("info", help="log types, row counts, business units, date ranges, indexes",
+                               description="Describe what an exported database holds.")
+    info.add_argument("source", help="a SQLite file or a database URL")
+    info.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    export = commands.add_parser(
+        "export", help="write the rows of one log, filtered and sorted, to CSV or JSON Lines",
+        description="Stream the filtered rows of one log to a file in constant memory.",
+        epilog=FILTER_HELP + "\n" + EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    export.add_argument("source", help="a SQLite file or a database URL")
+    keys = ", ".join(lt.key for lt in LOG_TYPES)
+    export.add_argument("--log", required=True, metavar="TYPE", help=f"the log to export: {keys}")
+    export.add_argument("--where", action="append", default=[], metavar="COND",
+                        help="a condition in the filter language (repeatable)")
+    export.add_argument("--from", dest="time_from", metavar="T", help="from this date/time (inclusive)")
+    export.add_argument("--to", dest="time_to", metavar="T",
+                        help="up to this date/time (a date includes its whole day)")
+    export.add_argument("--last", metavar="SPAN", help="only the last 24h, 7d, 30d ... before the newest row")
+    export.add_argument("--search", default="", metavar="TEXT", help="words that must appear in the row")
+    export.add_argument("--business-unit", metavar="ID|NAME", help="only this business unit")
+    export.add_argument("--sort", default=None, metavar="COL[:asc|desc]", help="sort order (default date:desc)")
+    export.add_argument("--columns", metavar="a,b,c", help="columns to write, in this order")
+    export.add_argument("--limit", type=int, metavar="N", help="at most N rows")
+    export.add_argument("--format", required=True, choices=["csv", "json"], help="csv or json (JSON Lines)")
+    export.add_argument("--tz", default="UTC", metavar="ZONE",
+                        help="time zone for dates written and typed (default UTC; e.g. Europe/Warsaw, local)")
+    export.add_argument("--bom", action="store_true", help="start a CSV with the byte-order mark Excel wants")
+    export.add_argument("-o", "--output", required=True, metavar="FILE", help="output file, or - for stdout")
+
+    demo = commands.add_parser("demo", help="create a realistic demo database",
+                               description="Create a deterministic demo database in the exported format.")
+    demo.add_argument("output", help="the SQLite file to create")
+    demo.add_argument("--rows", type=int, default=200_000,
+                      help="rows of the API log; the other logs are proportional (default 200000)")
+    demo.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    demo.add_argument("--force", action="store_true", help="replace the file if it exists")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s: %(message)s", stream=sys.stderr)
+    try:
+        if args.command == "info":
+            return _info(args)
+        if args.command == "export":
+            return _export(args)
+        return _demo(args)
+    except (UsageError, FilterError) as exc:
+        print(f"auditviewer-cli: error: {exc}", file=sys.stderr)
+        return 2
+    except AuditViewerError as exc:
+        print(f"auditviewer-cli: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("auditviewer-cli: interrupted", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"auditviewer-cli: {exc}", file=sys.stderr)
+        return 1
+
+
+# -- info --------------------------------------------------------------------------
+
+def source_info(source: Source) -> dict[str, Any]:
+    """What ``info`` reports, as plain data."""
+    from auditviewer.data.query import LogQuery
+
+    logs = []
+    for key, table in source.logs.items():
+        query = LogQuery(table)
+        oldest, newest = query.time_range()
+        logs.append({
+            "log": key,
+            "label": table.log_type.label,
+            "table": table.db_name,
+            "rows": query.count(),
+            "from": oldest.isoformat(sep=" ") if oldest else None,
+            "to": newest.isoformat(sep=" ") if newest else None,
+            "indexed_columns": [c.name for c in table.columns if c.indexed],
+            "missing_optional_columns": [c.name for c in table.log_type.columns if not table.has(c.name)],
+            "extra_columns": [c.name for c in table.columns if c.extra],
+        })
+    return {
+        "source": source.display_name,
+        "database": source.dialect,
+        "logs": logs,
+        "business_units": [{"id": u.id, "name": u.name} for u in source.business_units],
+        "problems": source.problems,
+    }
+
+
+def _info(args: argparse.Namespace) -> int:
+    with open_source(args.source) as source:
+        info = source_info(source)
+    if args.json:
+        json.dump(info, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        print(f"{info['source']} ({info['database']})")
+        for item in info["logs"]:
+            print(f"\n{item['label']} (table {item['table']})")
+            print(f"  rows:     {item['rows']:,}")
+            print(f"  dates:    {item['from'] or '-'} to {item['to'] or '-'} UTC")
+            print(f"  indexes:  {', '.join(item['indexed_columns']) or 'none'}")
+            if item["missing_optional_columns"]:
+                print(f"  missing optional columns: {', '.join(item['missing_optional_columns'])}")
+            if item["extra_columns"]:
+                print(f"  extra columns: {', '.join(item['extra_columns'])}")
+        if info["business_units"]:
+            print("\nBusiness units:")
+            for unit in info["business_units"]:
+                print(f"  {unit['id']}: {unit['name']}")
+        for problem in info["problems"].values():
+            print(f"\nproblem: {problem}", file=sys.stderr)
+    return 1 if info["problems"] else 0
+
+
+# -- export --------------------------------------------------------------------------
+
+def resolve_business_unit(source: Source, text: str | None) -> int | None:
+    if text is None:
+        return None
+    for unit in source.business_units:
+        if text.strip().lower() == unit.name.lower() or text.strip() == str(unit.id):
+            return unit.id
+    if text.strip().lstrip("-").isdigit():
+        return int(text)
+    names = ", ".join(f"{u.id} ({u.name})" for u in source.business_units) or "none in this database"
+    raise UsageError(f"no business unit {text!r}; business units: {names}")
+
+
+def build_filter(source: Source, args: argparse.Namespace, zone: tzinfo) -> Filter:
+    conditions = tuple(parse_condition(text) for text in args.where)
+    time_from = time_to = None
+    last = None
+    try:
+        if args.time_from:
+            time_from, _ = parse_user_time(args.time_from, zone)
+        if args.time_to:
+            time_to = _end_of(args.time_to, zone)
+        if args.last:
+            last = parse_duration(args.last)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return Filter(conditions, time_from, time_to, last, args.search,
+                  resolve_business_unit(source, args.business_unit))
+
+
+def _end_of(text: str, zone: tzinfo) -> datetime:
+    from datetime import timedelta
+
+    value, date_only = parse_user_time(text, zone)
+    return value + timedelta(days=1) if date_only else value
+
+
+def _export(args: argparse.Namespace) -> int:
+    from auditviewer.data.export import export
+    from auditviewer.data.query import LogQuery
+
+    try:
+        zone = get_zone(args.tz)
+        kind = log_type(args.log)
+        sort = Sort.parse(args.sort) if args.sort else None
+    except (KeyError, ValueError) as exc:
+        raise UsageError(str(exc).strip("'\"")) from None
+    if args.limit is not None and args.limit < 0:
+        raise UsageError("--limit must be zero or more")
+    columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
+    with open_source(args.source) as source:
+        table = source.log(kind.key)
+        flt = build_filter(source, args, zone)
+        query = LogQuery(table, flt, sort, columns, zone)
+        log.info("exporting %s where %s", kind.label, describe(flt, table, zone))
+        if args.output == "-":
+            n = export(query, args.format, sys.stdout, zone, limit=args.limit)
+            sys.stdout.flush()
+        else:
+            n = export(query, args.format, args.output, zone, limit=args.limit, bom=args.bom)
+            print(f"wrote {n:,} rows to {args.output}", file=sys.stderr)
+    return 0
+
+
+# -- demo ----------------------------------------------------------------------------
+
+def _demo(args: argparse.Namespace) -> int:
+    from auditviewer.data.demo import create_demo
+
+    if args.rows < 1:
+        raise UsageError("--rows must be at least 1")
+
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            print(f"\r{done * 100 // max(total, 1):3d}% ({done:,} of {total:,} rows)", end="", file=sys.stderr)
+
+    path = create_demo(args.output, rows=args.rows, seed=args.seed, progress=progress, overwrite=args.force)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    print(f"created {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

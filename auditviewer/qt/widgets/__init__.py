@@ -1,0 +1,1 @@
+"""Windows, tabs, panes and dialogs."""
