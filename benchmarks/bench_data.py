@@ -1,0 +1,132 @@
+"""Data-layer timings on a big demo database, each beside raw sqlite3 running the same SQL.
+
+    python benchmarks/bench_data.py [--rows 10000000] [--db benchmarks/data/demo-10m.db]
+
+The database is generated on first use (about three minutes for ten million
+API rows) and never committed. Every figure is the best of a few runs, after
+one warm-up, so it measures the query rather than the disk cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sqlite3
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from auditviewer.data.demo import create_demo  # noqa: E402
+from auditviewer.data.export import write_csv  # noqa: E402
+from auditviewer.data.filters import Filter, parse_condition  # noqa: E402
+from auditviewer.data.query import LogQuery  # noqa: E402
+from auditviewer.data.source import open_source  # noqa: E402
+
+
+def best(fn: Callable[[], object], runs: int = 3) -> tuple[float, object]:
+    fn()
+    times, result = [], None
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def raw_sql(engine: sa.Engine, stmt: sa.Executable) -> str:
+    return str(stmt.compile(engine, compile_kwargs={"literal_binds": True}))
+
+
+def raw_time(path: Path, sql: str) -> float:
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        seconds, _ = best(lambda: conn.execute(sql).fetchall())
+    finally:
+        conn.close()
+    return seconds
+
+
+def ensure_db(path: Path, rows: int) -> None:
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    print(f"generating {path} with {rows:,} API rows…", flush=True)
+    start = time.perf_counter()
+    create_demo(path, rows=rows)
+    print(f"  generated in {time.perf_counter() - start:.1f} s", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--db", type=Path, default=None)
+    parser.add_argument("--export-rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+    path = args.db or ROOT / "benchmarks" / "data" / f"demo-{args.rows}.db"
+    ensure_db(path, args.rows)
+    source = open_source(path)
+    table = source.log("api")
+    engine = source.engine
+    print(f"\n{path.name}: api_logs, {LogQuery(table).count():,} rows\n")
+    print(f"{'operation':44} {'auditviewer':>12} {'raw sqlite3':>12}")
+
+    def report(name: str, seconds: float, sql: str | None) -> None:
+        raw = f"{raw_time(path, sql) * 1000:10.1f} ms" if sql else " " * 13
+        print(f"{name:44} {seconds * 1000:9.1f} ms {raw}", flush=True)
+
+    plain = LogQuery(table)
+    seconds, _ = best(lambda: plain.first(100))
+    report("first page (100 rows, newest first)", seconds, raw_sql(engine, plain._select(None).limit(100)))
+    seconds, _ = best(lambda: plain.last(100))
+    report("last page (jump to end)", seconds, raw_sql(engine, plain._select(None, reverse=True).limit(100)))
+    first = plain.first(100)
+    seconds, _ = best(lambda: plain.after(first.keys[-1], 100))
+    report("next page by keyset", seconds,
+           raw_sql(engine, plain._select(None).where(plain._past(first.keys[-1], False)).limit(100)))
+
+    indexed = LogQuery(table, Filter(conditions=(parse_condition("status>=500"),)))
+    seconds, _ = best(lambda: indexed.first(100))
+    report("indexed filter status>=500: first page", seconds, raw_sql(engine, indexed._select(None).limit(100)))
+    seconds, n = best(lambda: indexed.count())
+    count_sql = raw_sql(engine, sa.select(sa.func.count()).select_from(table.table).where(indexed.where()))
+    report(f"indexed filter: count ({n:,})", seconds, count_sql)
+
+    search = LogQuery(table, Filter(search="Transactionals"))
+    seconds, _ = best(lambda: search.first(100), runs=1)
+    report("substring search: first page", seconds, raw_sql(engine, search._select(None).limit(100)))
+    seconds, n = best(lambda: search.count(), runs=1)
+    report(f"substring search: count ({n:,})", seconds,
+           raw_sql(engine, sa.select(sa.func.count()).select_from(table.table).where(search.where())))
+
+    low, high = plain.time_range()
+    assert low and high
+    start = low.replace(hour=0, minute=0, second=0, microsecond=0)
+    days = (high - start).days + 1
+    seconds, buckets = best(lambda: plain.histogram(start, start + timedelta(days=days), timedelta(days=1)))
+    report(f"histogram, {len(buckets)} daily range counts", seconds, None)
+    seconds, buckets = best(lambda: indexed.histogram(start, start + timedelta(days=days), timedelta(days=1)))
+    report(f"histogram of status>=500 ({len(buckets)} buckets)", seconds, None)
+
+    sink = io.StringIO()
+    limit = args.export_rows
+
+    def export() -> int:
+        sink.seek(0)
+        sink.truncate()
+        return write_csv(plain, sink, limit=limit)
+
+    seconds, n = best(export, runs=1)
+    print(f"\nCSV export of {n:,} rows: {seconds:.2f} s, {n / seconds:,.0f} rows/s")
+    source.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
