@@ -105,8 +105,16 @@ def main() -> int:
         bottom = bottom if bottom >= 0 else model.rowCount() - 1
         return all(model.row_values(r) is not None for r in (top, bottom)) and watch.last_paint > 0
 
-    def painted_after(t0: float) -> Callable[[], bool]:
-        return lambda: visible_loaded() and watch.last_paint > t0 and not model._in_flight
+    loads = [0.0]
+    model.pageLoaded.connect(lambda _s: loads.append(time.perf_counter()))
+
+    def painted_after(t0: float, expect_load: bool = True) -> Callable[[], bool]:
+        """Visible rows loaded (by a query after t0) and painted since."""
+        def ready() -> bool:
+            idle = not model._in_flight and not model._wanted and not model._fetch_timer.isActive()
+            loaded = loads[-1] > t0 or not expect_load
+            return idle and loaded and visible_loaded() and watch.last_paint > max(t0, loads[-1])
+        return ready
 
     def settle(t0: float) -> float:
         spin_until(app, painted_after(t0))
@@ -158,7 +166,7 @@ def main() -> int:
     t0 = time.perf_counter()
     for step in range(201):
         tab.scrolling.scroll_to_row(total * step // 200)
-        spin_until(app, painted_after(time.perf_counter() - 0.0005))
+        spin_until(app, painted_after(time.perf_counter(), expect_load=False))
     elapsed = time.perf_counter() - t0
     after = rss_mb()
     print(f"\nscrolled top to bottom in 200 steps: {elapsed:.1f} s "

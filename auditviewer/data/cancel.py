@@ -53,9 +53,18 @@ class CancelToken:
             if self._cancelled:
                 raise QueryCancelled("the query was cancelled")
             self._interrupt = interrupt
+        raw = conn.connection.dbapi_connection
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # sqlite3's interrupt() is lost when it lands before the statement's
+            # first step; the progress handler sees the flag however late it runs.
+            raw.set_progress_handler(lambda: self._cancelled, 10_000)
         try:
             yield
         finally:
+            if sqlite:
+                with contextlib.suppress(Exception):
+                    raw.set_progress_handler(None, 0)
             with self._lock:
                 self._interrupt = None
                 cancelled = self._cancelled

@@ -13,12 +13,13 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import IO, Any
 
 from auditviewer.data.cancel import CancelToken
+from auditviewer.data.logtypes import Kind
 from auditviewer.data.query import LogQuery
 from auditviewer.data.timestamps import UTC
 
@@ -32,16 +33,35 @@ def _time_text(value: datetime, zone: tzinfo) -> str:
     return value.replace(tzinfo=UTC).astimezone(zone).isoformat(sep=" ")
 
 
-def _cells(query: LogQuery, zone: tzinfo, token: CancelToken | None, limit: int | None,
-           progress: Progress | None) -> Iterator[list[Any]]:
-    done = 0
-    for row in query.iter_rows(token, limit=limit):
-        yield [_time_text(v, zone) if isinstance(v, datetime) else v for v in row]
-        done += 1
-        if progress is not None and done % 10_000 == 0:
-            progress(done)
-    if progress is not None:
-        progress(done)
+class _Cells:
+    """Rows as cells to write (times as text in ``zone``), counting as they go."""
+
+    def __init__(self, query: LogQuery, zone: tzinfo, token: CancelToken | None, limit: int | None,
+                 progress: Progress | None) -> None:
+        self.count = 0
+        self._rows = query.iter_rows(token, limit=limit)
+        self._zone = zone
+        self._progress = progress
+        self._times = [i for i, name in enumerate(query.columns)
+                       if query.table.column(name).kind is Kind.DATETIME]  # type: ignore[union-attr]
+
+    def __iter__(self) -> Iterator[Sequence[Any]]:
+        zone, times, progress = self._zone, self._times, self._progress
+        for row in self._rows:
+            self.count += 1
+            if progress is not None and self.count % 10_000 == 0:
+                progress(self.count)
+            if times:
+                cells = list(row)
+                for i in times:
+                    value = cells[i]
+                    if isinstance(value, datetime):
+                        cells[i] = _time_text(value, zone)
+                yield cells
+            else:
+                yield row
+        if progress is not None:
+            progress(self.count)
 
 
 def write_csv(query: LogQuery, out: IO[str], zone: tzinfo = UTC, token: CancelToken | None = None,
@@ -49,11 +69,9 @@ def write_csv(query: LogQuery, out: IO[str], zone: tzinfo = UTC, token: CancelTo
     """CSV with a header row of column names; NULL is an empty cell."""
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(query.columns)
-    n = 0
-    for cells in _cells(query, zone, token, limit, progress):
-        writer.writerow(cells)
-        n += 1
-    return n
+    cells = _Cells(query, zone, token, limit, progress)
+    writer.writerows(cells)
+    return cells.count
 
 
 def write_jsonl(query: LogQuery, out: IO[str], zone: tzinfo = UTC, token: CancelToken | None = None,
@@ -61,12 +79,11 @@ def write_jsonl(query: LogQuery, out: IO[str], zone: tzinfo = UTC, token: Cancel
     """One JSON object per line, keyed by column name; NULL is null."""
     names = query.columns
     dumps = json.JSONEncoder(ensure_ascii=False).encode
-    n = 0
-    for cells in _cells(query, zone, token, limit, progress):
-        out.write(dumps(dict(zip(names, cells))))
+    cells = _Cells(query, zone, token, limit, progress)
+    for row in cells:
+        out.write(dumps(dict(zip(names, row))))
         out.write("\n")
-        n += 1
-    return n
+    return cells.count
 
 
 WRITERS = {"csv": write_csv, "json": write_jsonl}

@@ -122,17 +122,19 @@ class LogQuery:
         parts: list[_SortPart] = []
         if column.name != id_name:
             raw = self._raw(column.name)
-            if column.nullable and not column.indexed:
+            if column.nullable:
                 # NULLs last when ascending, first when descending, on every backend.
+                # Also when the column is indexed: _past needs this flag to step over NULL keys.
                 parts.append(_SortPart(sa.case((raw.is_(None), 1), else_=0), desc))
             parts.append(_SortPart(raw, desc))
         parts.append(_SortPart(self._raw(id_name), desc))
         return parts
 
-    def _select(self, token: CancelToken | None, reverse: bool = False) -> sa.Select:
+    def _select(self, token: CancelToken | None, reverse: bool = False, keys: bool = True) -> sa.Select:
         cols = [self.table.sa_column(n).label(n) for n in self.columns]
-        keys = [p.expr.label(f"_k{i}") for i, p in enumerate(self._parts)]
-        stmt = sa.select(*cols, *keys).select_from(self.table.table)
+        if keys:
+            cols += [p.expr.label(f"_k{i}") for i, p in enumerate(self._parts)]
+        stmt = sa.select(*cols).select_from(self.table.table)
         where = self.where(token)
         if where is not None:
             stmt = stmt.where(where)
@@ -200,7 +202,8 @@ class LogQuery:
         """
         offset = max(0, offset)
         candidates: list[tuple[int, str]] = [(offset, "start")]
-        if anchor is not None:
+        # An anchor inside the wanted rows cannot serve: walking from it skips it.
+        if anchor is not None and not offset <= anchor[0] < offset + n:
             distance = offset - anchor[0]
             candidates.append((abs(distance) + (n if distance < 0 else 0), "anchor"))
         if total is not None:
@@ -212,10 +215,7 @@ class LogQuery:
             if offset > position:
                 return self.after(key, n, token, skip=offset - position - 1)
             # Walk back: the rows offset..offset+n-1 end (position - offset - n) rows before the anchor.
-            gap = position - offset - n
-            if gap >= 0:
-                return self.before(key, n, token, skip=gap)
-            return self.before(key, position - offset, token)
+            return self.before(key, n, token, skip=position - offset - n)
         if origin == "end":
             assert total is not None
             count = min(n, total - offset)
@@ -357,17 +357,21 @@ class LogQuery:
                   batch: int = 5000) -> Iterator[tuple[Any, ...]]:
         """Every filtered row in sort order, fetched in batches: memory stays flat."""
         token = token or CancelToken()
-        stmt = self._select(token)
+        stmt = self._select(token, keys=False)
         if limit is not None:
             stmt = stmt.limit(limit)
-        width = len(self.columns)
         token.raise_if_cancelled()
         try:
             with self.engine.connect() as conn, token.attached(conn):
-                result = conn.execution_options(stream_results=True, yield_per=batch).execute(stmt)
-                for partition in result.partitions():
-                    for row in partition:
-                        yield tuple(row[:width])
+                # Closed however the loop ends (done, cancelled, abandoned): an
+                # open server-side cursor would otherwise outlive the stream.
+                with conn.execution_options(stream_results=True, yield_per=batch).execute(stmt) as result:
+                    # A server's cancel may land after the rows left are already
+                    # fetched: check the token too, so a cancel always stops the stream.
+                    for partition in result.partitions():
+                        token.raise_if_cancelled()
+                        yield from partition
+                    token.raise_if_cancelled()
         except sa.exc.DBAPIError as exc:
             if token.cancelled:
                 raise QueryCancelled("the query was cancelled") from exc

@@ -22,21 +22,24 @@ Row = Mapping[str, Any]
 
 
 def columns_for(log_type: LogType, omit: Iterable[str] = (), extra: Mapping[str, sa.types.TypeEngine] | None = None,
-                dialect: str = "sqlite") -> list[sa.Column]:
+                dialect: str = "sqlite", names: Mapping[str, str] | None = None) -> list[sa.Column]:
+    """The table's columns; ``names`` renames documented columns (e.g. remote_ip -> Remote_IP)."""
+    names = names or {}
     cols = []
     for spec in log_type.columns:
         if spec.name in omit:
             continue
+        name = names.get(spec.name, spec.name)
         if spec.name == "id":
-            cols.append(sa.Column("id", sa.Integer, primary_key=True, autoincrement=False))
+            cols.append(sa.Column(name, sa.Integer, primary_key=True, autoincrement=False))
         elif spec.kind is Kind.INT:
-            cols.append(sa.Column(spec.name, sa.Integer, nullable=not spec.required))
+            cols.append(sa.Column(name, sa.Integer, nullable=not spec.required))
         elif spec.kind is Kind.DATETIME:
             type_: sa.types.TypeEngine = sa.Text() if dialect == "sqlite" else sa.DateTime()
-            cols.append(sa.Column(spec.name, type_, nullable=not spec.required))
+            cols.append(sa.Column(name, type_, nullable=not spec.required))
         else:
             type_ = sa.Text() if dialect != "mysql" else sa.Text().with_variant(sa.dialects.mysql.LONGTEXT(), "mysql")
-            cols.append(sa.Column(spec.name, type_, nullable=not spec.required))
+            cols.append(sa.Column(name, type_, nullable=not spec.required))
     for name, type_ in (extra or {}).items():
         cols.append(sa.Column(name, type_, nullable=True))
     return cols
@@ -70,8 +73,13 @@ class DbFactory:
                extra: Mapping[str, Mapping[str, sa.types.TypeEngine]] | None = None,
                indexes: Iterable[tuple[str, str]] = (("*", "date"),),
                business_units: list[tuple[int, str]] | None = None,
-               table_names: Mapping[str, str] | None = None) -> str:
-        """Create the given log tables (keyed by log type key) and return the source spec."""
+               table_names: Mapping[str, str] | None = None,
+               column_names: Mapping[str, Mapping[str, str]] | None = None) -> str:
+        """Create the given log tables (keyed by log type key) and return the source spec.
+
+        Rows are keyed by the documented (lower-case) column names even when
+        ``column_names`` gives a column another name in the database.
+        """
         engine, spec, schema = self._new_database()
         metadata = sa.MetaData(schema=schema)
         created = {}
@@ -82,11 +90,12 @@ class DbFactory:
             created[log_type.key] = sa.Table(
                 name, metadata,
                 *columns_for(log_type, (omit or {}).get(log_type.key, ()), (extra or {}).get(log_type.key),
-                             self.dialect))
+                             self.dialect, (column_names or {}).get(log_type.key)))
         for key, column in indexes:
             for log_key, table in created.items():
-                if key in ("*", log_key) and column in table.c:
-                    sa.Index(f"idx_{table.name}_{column}", table.c[column])
+                db_column = (column_names or {}).get(log_key, {}).get(column, column)
+                if key in ("*", log_key) and db_column in table.c:
+                    sa.Index(f"idx_{table.name}_{db_column}", table.c[db_column])
         if business_units is not None:
             bu = sa.Table("business_units", metadata, sa.Column("id", sa.Integer, primary_key=True,
                                                                    autoincrement=False),
@@ -95,8 +104,10 @@ class DbFactory:
         with engine.begin() as conn:
             for key, rows in tables.items():
                 if rows:
+                    renamed = (column_names or {}).get(key, {})
                     conn.execute(created[key].insert(),
-                                 [{k: _stored(v, self.dialect) for k, v in row.items()} for row in rows])
+                                 [{renamed.get(k, k): _stored(v, self.dialect) for k, v in row.items()}
+                                  for row in rows])
             if business_units:
                 conn.execute(bu.insert(), [{"id": i, "name": n} for i, n in business_units])
         engine.dispose()

@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 100
 MAX_PAGES = 200
 MAX_ANCHORS = 50_000
-CAPPED_COUNT = 10_000
 SAMPLE_STEP = 5_000
 WINDOW_LIMIT = 20_000_000
 WINDOW_SIZE = 1_000_000
@@ -362,10 +361,15 @@ class LogTableModel(QAbstractTableModel):
         if page.keys:
             self._add_anchor(start, page.keys[0])
             self._add_anchor(start + len(page.keys) - 1, page.keys[-1])
-        if page_no == 0 and self._total is None and len(page.rows) < PAGE_SIZE:
-            self._set_total(len(page.rows))
-        elif self._total is None:
-            self._grow_to(min(start + len(page.rows), CAPPED_COUNT) if page_no == 0 else self._rows)
+        if self._total is None:
+            if page.rows and len(page.rows) < PAGE_SIZE or not page.rows and (
+                    page_no == 0 or page_no - 1 in self._pages):
+                self._set_total(start + len(page.rows))  # the end of the result: counted for free
+            else:
+                # Until the count arrives, a full page at the bottom promises one more.
+                self._lower_bound = max(self._lower_bound, start + len(page.rows))
+                self._grow_to(start + len(page.rows) + PAGE_SIZE)
+                self.countChanged.emit()
         self._emit_page_changed(page_no, len(page.rows))
         self.pageLoaded.emit(task.elapsed)
         self._fetch_wanted()
@@ -405,26 +409,11 @@ class LogTableModel(QAbstractTableModel):
     def _start_counting(self) -> None:
         query, generation = self._query, self._generation
         assert query is not None
-        capped = self._background.submit(
-            "capped count", lambda token: query.count_capped(CAPPED_COUNT, token),
-            done=lambda result: self._on_capped(generation, result),
-            failed=lambda exc: self._on_failed(generation, -1, exc))
         exact = self._background.submit(
             "count", lambda token: query.count(token),
             done=lambda n: self._on_count(generation, n),
             failed=lambda exc: self._on_failed(generation, -1, exc))
-        self._tasks = [capped, exact]
-
-    def _on_capped(self, generation: int, result: tuple[int, bool]) -> None:
-        if generation != self._generation or self._total is not None:
-            return
-        n, exact = result
-        if exact:
-            self._set_total(n)
-        else:
-            self._lower_bound = n
-            self._grow_to(n)
-            self.countChanged.emit()
+        self._tasks = [exact]
 
     def _on_count(self, generation: int, n: int) -> None:
         if generation != self._generation:

@@ -1,0 +1,141 @@
+"""Starting the program: ``auditviewer [SOURCE ...] [--demo]``.
+
+:func:`create_main_window` builds the window without running the event loop
+(tests use it); :func:`main` adds the command line, the application object,
+logging to a rotating file and the handler for errors nobody caught.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QMainWindow
+
+from auditviewer import APP_NAME, ORG_NAME, __version__
+from auditviewer.qt.models.settings import demo_path, log_dir
+from auditviewer.qt.widgets.main_window import MainWindow
+from auditviewer.qt.widgets.msgbox import show_error
+from auditviewer.resources import resource_path
+
+log = logging.getLogger(__name__)
+
+LOG_FILE = "auditviewer.log"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=APP_NAME, description="View exported audit-log databases (SQLite files or server URLs), read-only.")
+    parser.add_argument("sources", nargs="*", metavar="SOURCE",
+                        help="a SQLite file, or a URL such as postgresql://user@host/db?schema=logs")
+    parser.add_argument("--demo", action="store_true",
+                        help="open the demo database (created in your data folder on first use)")
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    return parser
+
+
+def set_application_names() -> None:
+    """Name the program so settings and data folders land in its own place (unless already named)."""
+    if not QCoreApplication.organizationName():
+        QCoreApplication.setOrganizationName(ORG_NAME)
+    if not QCoreApplication.applicationName():
+        QCoreApplication.setApplicationName(APP_NAME)
+    QCoreApplication.setApplicationVersion(__version__)
+
+
+def configure_logging(folder: Path | None = None, level: int = logging.INFO) -> list[logging.Handler]:
+    """Log to a rotating file in the user's data folder, and to stderr when there is one.
+
+    A windowed build has no stderr (``sys.stderr`` is None). Returns the handlers added.
+    """
+    root = logging.getLogger()
+    formatter = logging.Formatter(LOG_FORMAT)
+    handlers: list[logging.Handler] = []
+    try:
+        folder = folder or log_dir()
+        file_handler = logging.handlers.RotatingFileHandler(folder / LOG_FILE, maxBytes=2_000_000, backupCount=3,
+                                                            encoding="utf-8")
+        handlers.append(file_handler)
+    except OSError as exc:  # a read-only profile must not stop the program
+        if sys.stderr is not None:
+            sys.stderr.write(f"{APP_NAME}: cannot write the log file: {exc}\n")
+    if sys.stderr is not None:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > level:
+        root.setLevel(level)
+    return handlers
+
+
+def create_main_window(sources: list[str]) -> QMainWindow:
+    """The main window with each source opened (not shown; no event loop).
+
+    A source that cannot be opened is reported through the non-blocking error box.
+    """
+    set_application_names()
+    window = MainWindow()
+    for spec in sources:
+        window.open_source(spec)
+    return window
+
+
+def _excepthook(window: MainWindow | None) -> object:
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        details = "".join(traceback.format_exception(kind, value, tb))
+        log.critical("unexpected error", exc_info=(kind, value, tb))
+        if QApplication.instance() is not None:
+            show_error(window, "Unexpected error",
+                       f"Something went wrong: {value}\n\nThe details are in the log file in "
+                       f"{log_dir()}. You can keep working; if this repeats, restart {APP_NAME} "
+                       "and send the log file to support.", details)
+
+    return hook
+
+
+def _run_event_loop(app: QApplication) -> int:
+    return app.exec()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(argv) if argv is not None else None)
+    except SystemExit as exc:  # --help, --version or a usage error, already printed
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 2
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    QCoreApplication.setOrganizationName(ORG_NAME)
+    QCoreApplication.setApplicationName(APP_NAME)
+    set_application_names()
+    handlers = configure_logging()
+    log.info("%s %s starting", APP_NAME, __version__)
+    try:
+        app.setWindowIcon(QIcon(str(resource_path("icons", "app.svg"))))
+    except FileNotFoundError as exc:
+        log.warning("%s", exc)
+
+    previous_hook = sys.excepthook
+    try:
+        window = create_main_window(args.sources)
+        sys.excepthook = _excepthook(window)  # type: ignore[assignment]
+        window.show()
+        if args.demo:
+            window.open_demo(demo_path())  # type: ignore[attr-defined]
+        return _run_event_loop(app)  # type: ignore[arg-type]
+    finally:
+        sys.excepthook = previous_hook
+        log.info("%s exiting", APP_NAME)
+        for handler in handlers:
+            logging.getLogger().removeHandler(handler)
+            handler.close()

@@ -1,0 +1,250 @@
+"""What the window remembers between runs, in QSettings, and where user files live.
+
+One place knows the keys, so nothing else spells them. Passwords never get
+here: every source is stored through :func:`strip_password`, and the source
+keys saved views are filed under come from ``Source.key`` (already masked).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
+from sqlalchemy.engine import make_url
+
+from auditviewer.data.source import is_url
+from auditviewer.data.views import SavedView, ViewFile
+
+log = logging.getLogger(__name__)
+
+MAX_RECENT = 10
+_RECENT = "sources/recent"
+_LAST_FOLDER = "sources/lastFolder"
+_UTC = "view/utc"
+_VIEWS = "views/bySource"
+_GEOMETRY = "window/geometry"
+_STATE = "window/state"
+#: Shared with the log tab, which saves its header state under this key.
+COLUMN_STATE_KEY = "columns/{log}"
+#: Query parameters some drivers accept a secret in.
+_SECRET_PARAMS = {"password", "passwd", "pwd", "sslpassword"}
+
+
+def strip_password(spec: str) -> str:
+    """The source as it may be written down: a file path, or a URL with no password at all.
+
+    A masked ``***`` would be worse than nothing here: reopening would try it as the password.
+    """
+    if not is_url(spec):
+        return str(Path(spec).expanduser().resolve())
+    try:
+        url = make_url(spec)
+    except Exception:  # not a URL SQLAlchemy reads: keep nothing after the scheme's user part
+        scheme, _, rest = spec.partition("://")
+        return f"{scheme}://{rest.rpartition('@')[2]}"
+    query = {k: v for k, v in url.query.items() if k.lower() not in _SECRET_PARAMS}
+    return url.set(password=None, query=query).render_as_string(hide_password=False)
+
+
+def password_of(spec: str) -> str | None:
+    """The password a URL carries, so it can be scrubbed from messages."""
+    if not is_url(spec):
+        return None
+    try:
+        url = make_url(spec)
+    except Exception:
+        return None
+    return url.password or None
+
+
+def user_data_dir() -> Path:
+    """The per-user folder for the demo database and the logs (created on demand)."""
+    path = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def demo_path() -> Path:
+    return user_data_dir() / "demo.db"
+
+
+def log_dir() -> Path:
+    path = user_data_dir() / "logs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _to_bytes(value: Any) -> bytes | None:
+    if isinstance(value, QByteArray):
+        return bytes(value.data()) or None
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value) or None
+    return None
+
+
+class Settings:
+    """Typed access to the user's settings. Cheap to make; reads QSettings each time."""
+
+    def __init__(self, settings: QSettings | None = None) -> None:
+        self._settings = settings
+
+    @property
+    def qsettings(self) -> QSettings:
+        return self._settings if self._settings is not None else QSettings()
+
+    def _json(self, key: str, default: Any) -> Any:
+        text = self.qsettings.value(key)
+        if not text:
+            return default
+        try:
+            return json.loads(str(text))
+        except json.JSONDecodeError:
+            log.warning("setting %s is not valid JSON; ignoring it", key)
+            return default
+
+    def _set_json(self, key: str, value: Any) -> None:
+        self.qsettings.setValue(key, json.dumps(value, ensure_ascii=False))
+
+    # -- recent sources ------------------------------------------------------------------
+
+    def recent_sources(self) -> list[str]:
+        items = self._json(_RECENT, [])
+        return [str(i) for i in items if isinstance(i, str)][:MAX_RECENT] if isinstance(items, list) else []
+
+    def add_recent_source(self, spec: str) -> str:
+        """Put the source first in the list; returns the form it was stored in."""
+        stored = strip_password(spec)
+        recent = [s for s in self.recent_sources() if s != stored]
+        self._set_json(_RECENT, [stored, *recent][:MAX_RECENT])
+        return stored
+
+    def remove_recent_source(self, spec: str) -> None:
+        stored = strip_password(spec)
+        self._set_json(_RECENT, [s for s in self.recent_sources() if s != stored])
+
+    def clear_recent_sources(self) -> None:
+        self.qsettings.remove(_RECENT)
+
+    def last_folder(self) -> str:
+        value = self.qsettings.value(_LAST_FOLDER, "")
+        return str(value) if value and os.path.isdir(str(value)) else ""
+
+    def set_last_folder(self, folder: str) -> None:
+        self.qsettings.setValue(_LAST_FOLDER, folder)
+
+    # -- display -------------------------------------------------------------------------------
+
+    def utc(self) -> bool:
+        return bool(self.qsettings.value(_UTC, True, type=bool))
+
+    def set_utc(self, utc: bool) -> None:
+        self.qsettings.setValue(_UTC, bool(utc))
+
+    def window_geometry(self) -> bytes | None:
+        return _to_bytes(self.qsettings.value(_GEOMETRY))
+
+    def set_window_geometry(self, geometry: bytes) -> None:
+        self.qsettings.setValue(_GEOMETRY, QByteArray(bytes(geometry)))
+
+    def window_state(self) -> bytes | None:
+        return _to_bytes(self.qsettings.value(_STATE))
+
+    def set_window_state(self, state: bytes) -> None:
+        self.qsettings.setValue(_STATE, QByteArray(bytes(state)))
+
+    def column_state(self, log_key: str) -> bytes | None:
+        """A log type's header layout (the QHeaderView state), shared by every tab of that log."""
+        return _to_bytes(self.qsettings.value(COLUMN_STATE_KEY.format(log=log_key)))
+
+    def set_column_state(self, log_key: str, state: bytes) -> None:
+        self.qsettings.setValue(COLUMN_STATE_KEY.format(log=log_key), QByteArray(bytes(state)))
+
+    # -- saved views -----------------------------------------------------------------------------
+
+    def _all_views(self) -> dict[str, list[Any]]:
+        data = self._json(_VIEWS, {})
+        return data if isinstance(data, dict) else {}
+
+    def saved_views(self, source_key: str) -> list[SavedView]:
+        """The views saved for a source, by name; a view that no longer reads is skipped."""
+        views = []
+        for item in self._all_views().get(source_key, []):
+            try:
+                views.append(SavedView.from_dict(item))
+            except (ValueError, KeyError, TypeError) as exc:
+                log.warning("skipping an unreadable saved view of %s: %s", source_key, exc)
+        return sorted(views, key=lambda v: v.name.casefold())
+
+    def set_saved_views(self, source_key: str, views: list[SavedView]) -> None:
+        data = self._all_views()
+        if views:
+            data[source_key] = [v.to_dict() for v in views]
+        else:
+            data.pop(source_key, None)
+        self._set_json(_VIEWS, data)
+
+    def saved_view(self, source_key: str, name: str) -> SavedView | None:
+        for view in self.saved_views(source_key):
+            if view.name == name:
+                return view
+        return None
+
+    def save_view(self, source_key: str, view: SavedView) -> None:
+        """Store a view, replacing one of the same name."""
+        views = [v for v in self.saved_views(source_key) if v.name != view.name]
+        self.set_saved_views(source_key, [*views, view])
+
+    def rename_view(self, source_key: str, old: str, new: str) -> SavedView:
+        new = new.strip()
+        if not new:
+            raise ValueError("a saved view needs a name")
+        views = self.saved_views(source_key)
+        if new != old and any(v.name == new for v in views):
+            raise ValueError(f"there is already a saved view named {new!r}; choose another name")
+        for i, view in enumerate(views):
+            if view.name == old:
+                views[i] = view.renamed(new)
+                self.set_saved_views(source_key, views)
+                return views[i]
+        raise KeyError(f"no saved view named {old!r}")
+
+    def delete_view(self, source_key: str, name: str) -> None:
+        self.set_saved_views(source_key, [v for v in self.saved_views(source_key) if v.name != name])
+
+    def export_views(self, source_key: str, path: str | os.PathLike[str]) -> int:
+        """Write the source's saved views to a JSON file; returns how many."""
+        views = self.saved_views(source_key)
+        target = Path(path)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(ViewFile(views).dumps() + "\n", encoding="utf-8")
+        os.replace(tmp, target)
+        return len(views)
+
+    def import_views(self, source_key: str, path: str | os.PathLike[str]) -> list[SavedView]:
+        """Add the views of a JSON file; a name already taken by a different view gets a suffix.
+
+        Raises ValueError (with the reason) for a file that is not a views file.
+        """
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{path} cannot be read: {exc}") from exc
+        incoming = ViewFile.loads(text).views
+        views = self.saved_views(source_key)
+        added: list[SavedView] = []
+        for view in incoming:
+            if view in views:
+                continue
+            names = {v.name for v in views}
+            name, n = view.name, 2
+            while name in names:
+                name, n = f"{view.name} ({n})", n + 1
+            view = view.renamed(name)
+            views.append(view)
+            added.append(view)
+        self.set_saved_views(source_key, views)
+        return added
