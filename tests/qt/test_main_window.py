@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QTreeView, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QPushButton, QTabWidget, QTreeView, QWidget
 
 from auditviewer import app as app_module
 from auditviewer.data.source import LogTable, Source
@@ -335,6 +335,24 @@ def test_a_server_password_is_never_written_anywhere(qtbot, make_window, setting
     assert SECRET not in settings_text()
 
 
+def test_connect_dialog_opens_the_server_and_recent_servers_ask_again(qtbot, make_window, fake_tabs) -> None:
+    Settings().add_recent_source(f"postgresql://auditor:{SECRET}@127.0.0.1:1/audit")
+    window = make_window([])
+    recent = next(a for a in window.recent_menu.actions() if a.data())
+    assert recent.data() == "postgresql://auditor@127.0.0.1:1/audit"
+    recent.trigger()  # the password was not kept: the dialog asks for it
+    dialog = window.connect_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert (dialog.host.text(), dialog.port.value(), dialog.user.text(), dialog.password.text()) == (
+        "127.0.0.1", 1, "auditor", "")
+    qtbot.keyClicks(dialog.password, SECRET)
+    dialog.accept()
+    assert window.opening()
+    qtbot.waitUntil(lambda: not window.opening(), timeout=15_000)
+    assert "Cannot open postgresql://auditor@127.0.0.1:1/audit" == msgbox.shown[-1].title
+    assert SECRET not in msgbox.shown[-1].message
+
+
 @pytest.mark.server
 def test_an_opened_server_source_leaves_no_password_behind(qtbot, make_window, settings_text, tmp_path,
                                                           fake_tabs) -> None:
@@ -385,7 +403,7 @@ def test_cancelling_the_demo_leaves_no_file(qtbot, make_window, tmp_path, fake_t
     window.open_demo(target, rows=5_000_000)
     dialog = window.findChild(QWidget, "demoProgress")
     qtbot.waitUntil(lambda: dialog.value() > 0, timeout=30_000)
-    dialog.cancel()
+    qtbot.mouseClick(dialog.findChild(QPushButton), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.demo_running(), timeout=30_000)
     assert not target.exists()
     assert list(tmp_path.iterdir()) == []
@@ -480,11 +498,11 @@ def test_utc_toggle_reaches_tabs_status_bar_and_next_run(qtbot, make_window, spe
 
 def test_window_geometry_is_restored(qtbot, make_window, fake_tabs) -> None:
     window = make_window([])
-    window.resize(900, 640)
+    window.resize(700, 500)
     window.dock.hide()
     window.close()
     again = make_window([])
-    assert (again.width(), again.height()) == (900, 640)
+    assert (again.width(), again.height()) == (700, 500)
     assert not again.dock.isVisible()
     assert not again.navigation_action.isChecked()
 

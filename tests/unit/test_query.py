@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -240,3 +241,13 @@ def test_iter_rows_streams_every_row_in_order(make_table: Callable[..., LogTable
     expected = query.first(1000).rows
     assert list(query.iter_rows(batch=3)) == expected
     assert list(query.iter_rows(limit=5)) == expected[:5]
+
+
+def test_an_abandoned_stream_is_closed(make_table: Callable[..., LogTable]) -> None:
+    """Stopping after the first rows closes the (server-side) cursor: no warning, no leak."""
+    query = LogQuery(make_table(), sort=Sort("id", False), columns=["id"])
+    rows = query.iter_rows(batch=5)
+    assert next(rows) == (1,)
+    rows.close()
+    gc.collect()
+    assert [row[0] for row in query.iter_rows(batch=5)] == [r["id"] for r in ROWS]

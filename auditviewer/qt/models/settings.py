@@ -47,18 +47,23 @@ def strip_password(spec: str) -> str:
         scheme, _, rest = spec.partition("://")
         return f"{scheme}://{rest.rpartition('@')[2]}"
     query = {k: v for k, v in url.query.items() if k.lower() not in _SECRET_PARAMS}
-    return url.set(password=None, query=query).render_as_string(hide_password=False)
+    # URL.set(password=None) means "leave it as it is": replace the field itself.
+    return url._replace(password=None).set(query=query).render_as_string(hide_password=False)
 
 
-def password_of(spec: str) -> str | None:
-    """The password a URL carries, so it can be scrubbed from messages."""
+def secrets_of(spec: str) -> list[str]:
+    """The passwords a URL carries (user part and query), so they can be scrubbed from messages."""
     if not is_url(spec):
-        return None
+        return []
     try:
         url = make_url(spec)
     except Exception:
-        return None
-    return url.password or None
+        return []
+    found = [url.password] if url.password else []
+    for key, value in url.query.items():
+        if key.lower() in _SECRET_PARAMS:
+            found += [value] if isinstance(value, str) else list(value)
+    return [s for s in found if s]
 
 
 def user_data_dir() -> Path:

@@ -34,9 +34,12 @@ _OK_STYLE = "color: #1a7f37;"
 _ERROR_STYLE = "color: #b42318;"
 
 
-def scrub(text: str, secret: str | None) -> str:
-    """Text with a password taken out, for messages that may quote a connection string."""
-    return text.replace(secret, "***") if secret else text
+def scrub(text: str, *secrets: str | None) -> str:
+    """Text with passwords taken out, for messages that may quote a connection string."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
 
 
 class ConnectDialog(QDialog):

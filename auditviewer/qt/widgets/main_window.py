@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QModelIndex, QPoint, Qt, QTimeZone, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow, QMenu, QMessageBox, QProgressDialog,
     QStackedWidget, QStyle, QTabWidget, QToolButton, QTreeView, QWidget,
@@ -28,7 +28,7 @@ from auditviewer.data.errors import AuditViewerError, QueryCancelled, SchemaErro
 from auditviewer.data.source import Source, is_url, open_source
 from auditviewer.data.views import SavedView
 from auditviewer.qt.models.navigation import NavigationModel, Node, NodeKind
-from auditviewer.qt.models.settings import Settings, demo_path, password_of, strip_password
+from auditviewer.qt.models.settings import Settings, demo_path, secrets_of, strip_password
 from auditviewer.qt.models.tasks import TaskRunner
 from auditviewer.qt.widgets.connect_dialog import ConnectDialog, scrub
 from auditviewer.qt.widgets.msgbox import show_error
@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
         self._demo_cancel = threading.Event()
         self._demo_dialog: QProgressDialog | None = None
         self._shut_down = False
+        self._size_dock_on_show = False
         self._utc = self.settings.utc()
         self.about_box: QMessageBox | None = None
         self.connect_dialog: ConnectDialog | None = None
@@ -148,7 +149,6 @@ class MainWindow(QMainWindow):
                               | QDockWidget.DockWidgetFeature.DockWidgetClosable
                               | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
-        self.resizeDocks([self.dock], [280], Qt.Orientation.Horizontal)
 
         # bottom: counts, query time, time zone, Stop
         self.row_count_label = QLabel("", self)
@@ -166,6 +166,8 @@ class MainWindow(QMainWindow):
         self.stop_button.setToolTip("Stop the running query (Esc)")
         self.stop_button.setEnabled(False)
         bar = self.statusBar()
+        for label in (self.row_count_label, self.query_time_label, self.zone_label):
+            label.setContentsMargins(6, 0, 6, 0)
         for widget in (self.row_count_label, self.query_time_label, self.zone_label, self.stop_button):
             bar.addPermanentWidget(widget)
 
@@ -297,13 +299,13 @@ class MainWindow(QMainWindow):
     def _report_open_failure(self, spec: str, exc: BaseException) -> None:
         server = is_url(spec) and not spec.lower().startswith("sqlite")
         name = _display(spec)
-        secret = password_of(spec)
+        secrets = secrets_of(spec)
         details = None
         if isinstance(exc, AuditViewerError):
-            message = scrub(str(exc), secret)
+            message = scrub(str(exc), *secrets)
         else:  # a bug or a driver surprise: say so, keep the traceback for the log
-            message = f"{name} could not be opened: {scrub(str(exc) or type(exc).__name__, secret)}"
-            details = scrub("".join(traceback.format_exception(exc)), secret)
+            message = f"{name} could not be opened: {scrub(str(exc) or type(exc).__name__, *secrets)}"
+            details = scrub("".join(traceback.format_exception(exc)), *secrets)
         message += "\n\n" + _open_hint(exc, server)
         if not server and "no such file" in str(exc) and strip_password(spec) in self.settings.recent_sources():
             self.settings.remove_recent_source(spec)
@@ -917,10 +919,17 @@ class MainWindow(QMainWindow):
     def _restore_layout(self) -> None:
         geometry = self.settings.window_geometry()
         if geometry is None or not self.restoreGeometry(QByteArray(geometry)):
-            self.resize(1280, 800)
+            available = self.screen().availableGeometry()
+            self.resize(min(1280, int(available.width() * 0.9)), min(800, int(available.height() * 0.9)))
         state = self.settings.window_state()
-        if state is not None:
-            self.restoreState(QByteArray(state))
+        if state is None or not self.restoreState(QByteArray(state)):
+            self._size_dock_on_show = True  # first run: size the tree once the window has its size
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._size_dock_on_show:
+            self._size_dock_on_show = False
+            self.resizeDocks([self.dock], [max(240, min(340, self.width() // 5))], Qt.Orientation.Horizontal)
 
     def shutdown(self) -> None:
         """Stop every query and worker thread and close every source; safe to call twice."""

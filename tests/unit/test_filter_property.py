@@ -1,0 +1,300 @@
+"""Random filters over random rows find exactly what a plain Python reading of the filter finds.
+
+The reference below is written from the filter language's documentation, not
+from the SQL the viewer builds: conditions are parsed with ``parse_condition``
+(or built as ``Condition`` values), and everything else is plain Python.
+
+The texts stay where all three backends agree on what "equal" and "contains"
+mean:
+
+- lower-case ASCII letters only, so no two values differ only in case:
+  MariaDB's default collation (utf8mb4_general_ci) compares without case,
+  SQLite's ``=`` with case, and SQLite's LIKE folds ASCII letters only.
+  Contains/starts-with ignore case on every backend, so their needles may be
+  upper-cased;
+- no leading or trailing spaces: MariaDB's PAD SPACE collations ignore
+  trailing spaces in ``=``, and the filter language trims values;
+- a single character outside the Basic Multilingual Plane (😀): that collation
+  gives all of them one weight, so two different emoji would compare equal;
+  and no accented letters, which it equates with their base letter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from auditviewer.data.filters import Condition, Filter, Sort, parse_condition
+from auditviewer.data.query import LogQuery
+from auditviewer.data.source import LogTable, normalise_url, open_source
+from tests.helpers.dbfactory import DbFactory
+
+UTC = timezone.utc
+START = datetime(2025, 1, 1)
+SPAN_S = 3 * 86400  # rows fall within three days
+ALPHABET = "abcxyz019 %_'\"/-\\.★😀"
+CHOICES = ("GET", "POST", "PUT", "DELETE")
+ZONES = {"UTC": UTC, "Europe/Warsaw": ZoneInfo("Europe/Warsaw"), "America/New_York": ZoneInfo("America/New_York")}
+TEXT_COLUMNS = ("url", "method", "remote_ip", "note")
+INT_COLUMNS = ("id", "business_unit_id", "status")
+
+# -- rows ---------------------------------------------------------------------------------------
+
+texts = st.text(ALPHABET, max_size=8).map(lambda s: s.strip(" "))
+times = st.one_of(
+    st.integers(0, SPAN_S - 1).map(lambda s: START + timedelta(seconds=s)),
+    st.integers(0, 72).map(lambda h: START + timedelta(hours=h)),  # on the hour, at midnights, tied
+)
+
+
+@st.composite
+def tables(draw: st.DrawFn) -> list[dict[str, Any]]:
+    ids = draw(st.lists(st.integers(1, 500), unique=True, max_size=25))
+    return [{
+        "id": id_,
+        "business_unit_id": draw(st.none() | st.integers(1, 3)),
+        "date": draw(times),
+        "url": draw(texts),
+        "method": draw(st.sampled_from(CHOICES)),
+        "status": draw(st.sampled_from([200, 201, 301, 404, 500, 503]) | st.integers(100, 599)),
+        "remote_ip": draw(st.sampled_from(["10.0.0.1", "10.0.0.12", "::1", "fe80::1"]) | texts),
+        "note": draw(st.none() | texts),
+    } for id_ in ids]
+
+
+# -- filters --------------------------------------------------------------------------------------
+
+def _text_form(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+def _needles(draw: st.DrawFn, rows: list[dict[str, Any]], column: str) -> str:
+    """A substring of a stored value (so that something matches), or any text; any case."""
+    stored = [_text_form(r[column]) for r in rows if r[column] is not None]
+    if stored and draw(st.booleans()):
+        value = draw(st.sampled_from(stored))
+        start = draw(st.integers(0, len(value)))
+        value = value[start:draw(st.integers(start, len(value)))]
+    else:
+        value = draw(texts)
+    value = value.strip(" ")
+    return value.upper() if draw(st.booleans()) else value
+
+
+def _time_text(draw: st.DrawFn) -> str:
+    moment = draw(times)
+    shape = draw(st.sampled_from(["date", "minute", "second", "offset", "z"]))
+    if shape == "date":
+        return moment.strftime("%Y-%m-%d")
+    if shape == "minute":
+        return moment.strftime("%Y-%m-%d %H:%M")
+    if shape == "second":
+        return moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if shape == "z":
+        return moment.strftime("%Y-%m-%d %H:%M:%SZ")
+    return moment.strftime("%Y-%m-%d %H:%M:%S") + draw(st.sampled_from(["+02:00", "-05:30", "+00:00"]))
+
+
+@st.composite
+def conditions(draw: st.DrawFn, rows: list[dict[str, Any]]) -> Condition:
+    column = draw(st.sampled_from(["id", "business_unit_id", "status", "date", "url", "method", "remote_ip",
+                                   "note"]))
+    negated = draw(st.booleans())
+    enabled = draw(st.integers(0, 9)) > 0
+    ops = ["=", "~", "^=", "empty"]
+    if column in INT_COLUMNS or column == "date":
+        ops += [">", ">=", "<", "<="]
+    op = draw(st.sampled_from(ops))
+    if op == "empty":
+        return Condition(column, "=", (), negated, enabled)
+    count = draw(st.integers(1, 3)) if op in ("=", "~", "^=") else 1
+    values = []
+    for _ in range(count):
+        if op in ("~", "^="):
+            values.append(_needles(draw, rows, column))
+        elif column in INT_COLUMNS:
+            stored = [r[column] for r in rows if r[column] is not None]
+            number = draw(st.sampled_from(stored) if stored and draw(st.booleans()) else st.integers(-5, 600))
+            values.append(str(number))
+        elif column == "date":
+            values.append(_time_text(draw))
+        elif column == "method":
+            choice = draw(st.sampled_from(CHOICES))
+            values.append(choice.lower() if draw(st.booleans()) else choice)  # choices in any case
+        else:
+            stored = [r[column] for r in rows if r[column] is not None]
+            values.append(draw(st.sampled_from(stored) if stored and draw(st.booleans()) else texts))
+    return Condition(column, op, tuple(values), negated, enabled)
+
+
+@st.composite
+def search_texts(draw: st.DrawFn, rows: list[dict[str, Any]]) -> str:
+    terms = []
+    for _ in range(draw(st.integers(0, 2))):
+        if rows and draw(st.booleans()):
+            row = draw(st.sampled_from(rows))
+            column = draw(st.sampled_from(["url", "remote_ip", "note", "status", "id"]))
+            value = _text_form(row[column]) if row[column] is not None else "x"
+            term = value[:draw(st.integers(1, 4))] if column in TEXT_COLUMNS else value
+        else:
+            term = draw(texts)
+        term = "".join(c for c in term if c not in ' "')  # a search term is one word
+        if term:
+            terms.append(term)
+    return " ".join(terms)
+
+
+@dataclass
+class Case:
+    rows: list[dict[str, Any]]
+    filter: Filter
+    zone: str
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> Case:
+    rows = draw(tables())
+    conds = tuple(draw(st.lists(conditions(rows), max_size=3)))
+    time_from = draw(st.none() | times)
+    time_to = draw(st.none() | times)
+    last = draw(st.none() | st.integers(1, 80).map(lambda h: timedelta(hours=h)))
+    flt = Filter(conds, time_from, time_to, last, draw(search_texts(rows)))
+    return Case(rows, flt, draw(st.sampled_from(sorted(ZONES))))
+
+
+# -- the reference ---------------------------------------------------------------------------------
+
+def _user_time(text: str, zone: tzinfo) -> tuple[datetime, bool]:
+    """A typed time as naive UTC, and whether it was a date alone (a whole day in ``zone``)."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        local, whole_day = datetime.strptime(text, "%Y-%m-%d"), True
+    else:
+        local, whole_day = datetime.fromisoformat(text.replace("Z", "+00:00")), False
+    aware = local if local.tzinfo else local.replace(tzinfo=zone)
+    return aware.astimezone(UTC).replace(tzinfo=None), whole_day
+
+
+def _holds(row: dict[str, Any], cond: Condition, zone: tzinfo) -> bool:
+    """Whether ``row`` meets the condition before any negation; NULL meets nothing but "empty"."""
+    value = row[cond.column]
+    if not cond.values:
+        return value is None or value == ""
+    if value is None:
+        return False
+    if cond.op in ("~", "^="):
+        text = _text_form(value).lower()
+        if cond.op == "~":
+            return any(v.lower() in text for v in cond.values)
+        return any(text.startswith(v.lower()) for v in cond.values)
+    if cond.column == "date":
+        for typed in cond.values:
+            moment, whole_day = _user_time(typed, zone)
+            day_end = moment + timedelta(days=1)
+            if cond.op == "=" and (moment <= value < day_end if whole_day else value == moment):
+                return True
+            if cond.op == ">" and (value >= day_end if whole_day else value > moment):
+                return True
+            if cond.op == ">=" and value >= moment:
+                return True
+            if cond.op == "<" and value < moment:
+                return True
+            if cond.op == "<=" and (value < day_end if whole_day else value <= moment):
+                return True
+        return False
+    if cond.column in INT_COLUMNS:
+        wanted = [int(v) for v in cond.values]
+        compare = {"=": lambda a, b: a == b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+                   "<": lambda a, b: a < b, "<=": lambda a, b: a <= b}[cond.op]
+        return any(compare(value, w) for w in wanted)
+    if cond.column == "method":
+        return value in [v.upper() for v in cond.values]
+    return value in cond.values
+
+
+def _found_by_search(row: dict[str, Any], search: str) -> bool:
+    for term in search.split():
+        in_text = any(row[c] is not None and term.lower() in row[c].lower() for c in TEXT_COLUMNS)
+        is_number = re.fullmatch(r"-?\d{1,18}", term) is not None
+        if not in_text and not (is_number and any(row[c] == int(term) for c in INT_COLUMNS)):
+            return False
+    return True
+
+
+def reference(case: Case) -> list[int]:
+    flt, zone = case.filter, ZONES[case.zone]
+    time_from = flt.time_from
+    if flt.last is not None and case.rows:
+        since = max(r["date"] for r in case.rows) - flt.last
+        time_from = since if time_from is None else max(time_from, since)
+    kept = []
+    for row in case.rows:
+        if time_from is not None and row["date"] < time_from:
+            continue
+        if flt.time_to is not None and row["date"] >= flt.time_to:
+            continue
+        if not all(_holds(row, c, zone) != c.negated for c in flt.conditions if c.enabled):
+            continue
+        if _found_by_search(row, flt.search):
+            kept.append(row)
+    kept.sort(key=lambda r: (r["date"], r["id"]), reverse=True)
+    return [r["id"] for r in kept]
+
+
+# -- the test ---------------------------------------------------------------------------------------
+
+class Reloader:
+    """Replaces the rows of a log table between examples, as the test's own writer."""
+
+    def __init__(self, spec: str) -> None:
+        if "://" in spec:
+            url, schema = normalise_url(spec)
+        else:
+            url, schema = sa.engine.make_url(f"sqlite:///{Path(spec)}"), None
+        self.sqlite = url.get_backend_name() == "sqlite"
+        self.engine = sa.create_engine(url)
+        self.table = sa.Table("api_logs", sa.MetaData(schema=schema), autoload_with=self.engine)
+
+    def load(self, rows: list[dict[str, Any]]) -> None:
+        if self.sqlite:
+            rows = [{**r, "date": r["date"].strftime("%Y-%m-%d %H:%M:%S")} for r in rows]
+        with self.engine.begin() as conn:
+            conn.execute(self.table.delete())
+            if rows:
+                conn.execute(self.table.insert(), rows)
+
+
+@pytest.fixture
+def api_table(db: DbFactory) -> Iterator[tuple[LogTable, Reloader]]:
+    spec = db.create({"api": []}, extra={"api": {"note": sa.Text()}},
+                     indexes=[("*", "date"), ("*", "status"), ("*", "remote_ip")])
+    reloader = Reloader(spec)
+    with open_source(spec) as source:
+        yield source.log("api"), reloader
+    reloader.engine.dispose()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                    HealthCheck.too_slow])
+@given(case=cases())
+def test_random_filters_find_what_python_finds(api_table: tuple[LogTable, Reloader], case: Case) -> None:
+    table, reloader = api_table
+    for cond in case.filter.conditions:
+        if "" not in cond.values:  # "col=" is the empty check; the empty text has no other spelling
+            assert parse_condition(cond.text()) == Condition(cond.column, cond.op, cond.values, cond.negated)
+    reloader.load(case.rows)
+    query = LogQuery(table, case.filter, Sort("date", True), columns=["id"], zone=ZONES[case.zone])
+    expected = reference(case)
+    assert [row[0] for row in query.first(1000).rows] == expected
+    assert query.count() == len(expected)
