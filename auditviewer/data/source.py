@@ -138,7 +138,7 @@ class Source:
         """What settings remember this source by: a path, or a URL without password."""
         if self.path is not None:
             return str(self.path)
-        return mask_url(self.url, keep_user=True)
+        return mask_url(self.spec)
 
     def log(self, key: str) -> LogTable:
         if key in self.logs:
@@ -167,14 +167,17 @@ class Source:
         return f"<Source {self.display_name} ({self.dialect})>"
 
 
+_SECRET_PARAMS = ("password", "passwd", "pwd")
+
+
 def mask_url(url: URL | str, keep_user: bool = True) -> str:
-    """A URL fit to show: never the password."""
+    """A URL fit to show or remember: never a password, in the userinfo or the query."""
     url = make_url(url) if isinstance(url, str) else url
-    if url.password is not None:
-        url = url.set(password="***")
+    url = url._replace(password=None)  # URL.set() treats None as "leave as it is"
     if not keep_user:
-        url = url.set(username=None, password=None)
-    return url.render_as_string(hide_password=False)
+        url = url._replace(username=None)
+    query = {k: v for k, v in url.query.items() if k.lower() not in _SECRET_PARAMS}
+    return url.set(query=query).render_as_string(hide_password=False)
 
 
 def is_url(spec: str) -> bool:

@@ -59,7 +59,7 @@ times = st.one_of(
 
 @st.composite
 def tables(draw: st.DrawFn) -> list[dict[str, Any]]:
-    ids = draw(st.lists(st.integers(1, 500), unique=True, max_size=25))
+    ids = draw(st.lists(st.integers(1, 500), unique=True, min_size=1, max_size=25))
     return [{
         "id": id_,
         "business_unit_id": draw(st.none() | st.integers(1, 3)),
@@ -142,8 +142,8 @@ def conditions(draw: st.DrawFn, rows: list[dict[str, Any]]) -> Condition:
 @st.composite
 def search_texts(draw: st.DrawFn, rows: list[dict[str, Any]]) -> str:
     terms = []
-    for _ in range(draw(st.integers(0, 2))):
-        if rows and draw(st.booleans()):
+    for _ in range(draw(st.sampled_from([0, 0, 0, 1, 2]))):
+        if draw(st.booleans()):
             row = draw(st.sampled_from(rows))
             column = draw(st.sampled_from(["url", "remote_ip", "note", "status", "id"]))
             value = _text_form(row[column]) if row[column] is not None else "x"
@@ -167,9 +167,11 @@ class Case:
 def cases(draw: st.DrawFn) -> Case:
     rows = draw(tables())
     conds = tuple(draw(st.lists(conditions(rows), max_size=3)))
-    time_from = draw(st.none() | times)
-    time_to = draw(st.none() | times)
-    last = draw(st.none() | st.integers(1, 80).map(lambda h: timedelta(hours=h)))
+    def sometimes(strategy: st.SearchStrategy) -> Any:
+        return draw(strategy) if draw(st.integers(0, 3)) == 0 else None
+
+    time_from, time_to = sometimes(times), sometimes(times)
+    last = sometimes(st.integers(1, 80).map(lambda h: timedelta(hours=h)))
     flt = Filter(conds, time_from, time_to, last, draw(search_texts(rows)))
     return Case(rows, flt, draw(st.sampled_from(sorted(ZONES))))
 

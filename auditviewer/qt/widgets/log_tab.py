@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime, tzinfo
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QModelIndex, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QSplitter, QVBoxLayout, QWidget
 
@@ -18,15 +19,13 @@ from auditviewer.data.source import LogTable, Source
 from auditviewer.data.timestamps import UTC, get_zone
 from auditviewer.data.views import SavedView
 from auditviewer.qt.models.log_model import LogTableModel
+from auditviewer.qt.models.settings import Settings
 from auditviewer.qt.models.tasks import Task, TaskRunner
 from auditviewer.qt.widgets.detail_pane import DetailPane
 from auditviewer.qt.widgets.filter_bar import FilterBar
 from auditviewer.qt.widgets.log_view import ScrollingTable
 
 log = logging.getLogger(__name__)
-
-COLUMN_STATE_KEY = "columns/{log}"
-
 
 def local_zone() -> tzinfo:
     return get_zone("local")
@@ -360,8 +359,8 @@ class LogTab(QWidget):
         self._save_columns()
 
     def _restore_columns(self) -> None:
-        state = QSettings().value(COLUMN_STATE_KEY.format(log=self.table.log_type.key))
-        if state is not None and self.view.horizontalHeader().restoreState(state):
+        state = Settings().column_state(self._layout_key())
+        if state is not None and self.view.horizontalHeader().restoreState(QByteArray(state)):
             self._has_saved_columns = True
             return
         for logical in range(self.model.columnCount()):
@@ -370,6 +369,10 @@ class LogTab(QWidget):
 
     def _save_columns(self, *_args: object) -> None:
         if self.model.columnCount():
-            QSettings().setValue(COLUMN_STATE_KEY.format(log=self.table.log_type.key),
-                                 self.view.horizontalHeader().saveState())
+            Settings().set_column_state(self._layout_key(), bytes(self.view.horizontalHeader().saveState()))
+
+    def _layout_key(self) -> str:
+        """Per log type, and per column set: a header state only fits the columns it was saved with."""
+        names = ",".join(self.table.column_names)
+        return f"{self.table.log_type.key}-{hashlib.sha1(names.encode()).hexdigest()[:8]}"
 
