@@ -551,7 +551,6 @@ def test_closing_the_window_stops_every_thread_and_closes_sources(qtbot, make_wi
 
 def test_real_log_tab_end_to_end(qtbot, make_window, spec) -> None:
     """With the real LogTab: counts in the status bar, the UTC toggle, and a clean close."""
-    pytest.importorskip("auditviewer.qt.widgets.log_tab")
     window = make_window([spec])
     key = window.sources()[0].key
     tab = window.open_log(key, "api", 2)

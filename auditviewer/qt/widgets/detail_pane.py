@@ -161,14 +161,19 @@ class DetailPane(QWidget):
         self._message_label.setText(text)
         self._message_label.show()
 
-    def add_section(self, section: Section) -> None:
-        """Append a section, e.g. the login context once its query is done."""
+    def add_section(self, section: Section, position: int | None = None) -> None:
+        """Add a section (at the end, or before section ``position``), e.g. the login
+        context once its query is done."""
         self._message_label.hide()
         self._message = ""
-        self._sections.append(section)
+        if position is None or not 0 <= position < len(self._frames):
+            position = len(self._frames)
         frame = self._section_widget(section)
-        self._frames.append(frame)
-        self._content_layout.insertWidget(self._content_layout.count() - 1, frame)
+        layout_index = (self._content_layout.indexOf(self._frames[position])
+                        if position < len(self._frames) else self._content_layout.count() - 1)
+        self._sections.insert(position, section)
+        self._frames.insert(position, frame)
+        self._content_layout.insertWidget(layout_index, frame)
 
     def clear(self) -> None:
         self._sections.clear()

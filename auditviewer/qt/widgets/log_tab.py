@@ -291,7 +291,8 @@ class LogTab(QWidget):
         from auditviewer.data.details import sections_for_login_context
 
         if generation == self._detail_generation:
-            self.detail.add_section(sections_for_login_context(context, zone))
+            # Right after "Login details", before the list of every field.
+            self.detail.add_section(sections_for_login_context(context, zone), position=1)
 
     # -- menus ----------------------------------------------------------------------------------
 
