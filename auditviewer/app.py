@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QCoreApplication
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import QCoreApplication, QEvent, QObject
+from PySide6.QtGui import QFileOpenEvent, QIcon
 from PySide6.QtWidgets import QApplication, QMainWindow
 
 from auditviewer import APP_NAME, ORG_NAME, __version__
@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a SQLite file, or a URL such as postgresql://user@host/db?schema=logs")
     parser.add_argument("--demo", action="store_true",
                         help="open the demo database (created in your data folder on first use)")
+    parser.add_argument("--selftest", action="store_true",
+                        help="check that this installation works (offscreen) and exit 0, or print what failed")
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     return parser
 
@@ -52,7 +54,8 @@ def set_application_names() -> None:
     QCoreApplication.setApplicationVersion(__version__)
 
 
-def configure_logging(folder: Path | None = None, level: int = logging.INFO) -> list[logging.Handler]:
+def configure_logging(folder: Path | None = None, level: int = logging.INFO,
+                      console: bool = True) -> list[logging.Handler]:
     """Log to a rotating file in the user's data folder, and to stderr when there is one.
 
     A windowed build has no stderr (``sys.stderr`` is None). Returns the handlers added.
@@ -68,7 +71,7 @@ def configure_logging(folder: Path | None = None, level: int = logging.INFO) -> 
     except OSError as exc:  # a read-only profile must not stop the program
         if sys.stderr is not None:
             sys.stderr.write(f"{APP_NAME}: cannot write the log file: {exc}\n")
-    if sys.stderr is not None:
+    if console and sys.stderr is not None:
         handlers.append(logging.StreamHandler(sys.stderr))
     for handler in handlers:
         handler.setFormatter(formatter)
@@ -114,7 +117,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version or a usage error, already printed
         return int(exc.code or 0) if not isinstance(exc.code, str) else 2
 
+    if args.selftest:
+        from auditviewer import selftest
+
+        handlers = configure_logging(console=False)  # the self-test prints its own lines
+        try:
+            return selftest.run()
+        finally:
+            _remove_handlers(handlers)
+
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    # macOS hands files opened from Finder over as events, not arguments.
+    file_opens = FileOpenEvents(app)
+    app.installEventFilter(file_opens)
     QCoreApplication.setOrganizationName(ORG_NAME)
     QCoreApplication.setApplicationName(APP_NAME)
     set_application_names()
@@ -128,6 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous_hook = sys.excepthook
     try:
         window = create_main_window(args.sources)
+        file_opens.deliver_to(window)  # type: ignore[arg-type]
         sys.excepthook = _excepthook(window)  # type: ignore[assignment]
         window.show()
         if args.demo:
@@ -135,7 +151,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_event_loop(app)  # type: ignore[arg-type]
     finally:
         sys.excepthook = previous_hook
+        app.removeEventFilter(file_opens)
         log.info("%s exiting", APP_NAME)
-        for handler in handlers:
-            logging.getLogger().removeHandler(handler)
-            handler.close()
+        _remove_handlers(handlers)
+
+
+def _remove_handlers(handlers: list[logging.Handler]) -> None:
+    for handler in handlers:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+
+
+class FileOpenEvents(QObject):
+    """Opens files handed over by the desktop (macOS Finder) as QFileOpenEvents.
+
+    Events that arrive before the window exists are kept and opened once it does.
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._window: MainWindow | None = None
+        self._pending: list[str] = []
+
+    def deliver_to(self, window: MainWindow) -> None:
+        self._window = window
+        pending, self._pending = self._pending, []
+        for path in pending:
+            window.open_source(path)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.FileOpen:
+            path = event.file() if isinstance(event, QFileOpenEvent) else ""
+            if path:
+                if self._window is None:
+                    self._pending.append(path)
+                else:
+                    self._window.open_source(path)
+                return True
+        return super().eventFilter(watched, event)
