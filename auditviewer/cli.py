@@ -19,6 +19,7 @@ from auditviewer import __version__
 from auditviewer.data.errors import AuditViewerError, FilterError
 from auditviewer.data.filters import Filter, Sort, describe, parse_condition
 from auditviewer.data.logtypes import LOG_TYPES, log_type
+from auditviewer.data.report import ReportOptions
 from auditviewer.data.source import Source, open_source
 from auditviewer.data.timestamps import get_zone, parse_duration, parse_user_time
 
@@ -33,6 +34,9 @@ examples:
       --from 2025-06-01 --to 2025-06-07 --format json -o -
   auditviewer-cli export 'postgresql://reader@db.example.com/logs?schema=acme' --log panel \\
       --search 'Settings/Users' --sort date:asc --columns id,date,email,url --format csv -o users.csv
+  auditviewer-cli export demo.db --log api --where 'status>=500' --from 2025-06-01 --to 2025-06-07 \\
+      --format pdf --title 'API errors, first week of June' --mask --tz Europe/Warsaw -o errors.pdf
+  auditviewer-cli export demo.db --log logins --where login=failed --format xlsx -o failed-logins.xlsx
 """
 
 FILTER_HELP = """\
@@ -67,8 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     info.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     export = commands.add_parser(
-        "export", help="write the rows of one log, filtered and sorted, to CSV or JSON Lines",
-        description="Stream the filtered rows of one log to a file in constant memory.",
+        "export", help="write the rows of one log, filtered and sorted, to CSV, JSON Lines, Excel or PDF",
+        description="Stream the filtered rows of one log to a file in constant memory: data (CSV, JSON Lines) "
+                    "or a report (PDF, Excel) that says what it holds and ties it to the database by SHA-256.",
         epilog=FILTER_HELP + "\n" + EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     export.add_argument("source", help="a SQLite file or a database URL")
     keys = ", ".join(lt.key for lt in LOG_TYPES)
@@ -84,10 +89,20 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--sort", default=None, metavar="COL[:asc|desc]", help="sort order (default date:desc)")
     export.add_argument("--columns", metavar="a,b,c", help="columns to write, in this order")
     export.add_argument("--limit", type=int, metavar="N", help="at most N rows")
-    export.add_argument("--format", required=True, choices=["csv", "json"], help="csv or json (JSON Lines)")
+    export.add_argument("--format", required=True, choices=["csv", "json", "xlsx", "pdf"],
+                        help="csv, json (JSON Lines), xlsx (Excel) or pdf (a printable report)")
     export.add_argument("--tz", default="UTC", metavar="ZONE",
                         help="time zone for dates written and typed (default UTC; e.g. Europe/Warsaw, local)")
     export.add_argument("--bom", action="store_true", help="start a CSV with the byte-order mark Excel wants")
+    export.add_argument("--title", metavar="TEXT", help="report title (pdf, xlsx; default: the log and business unit)")
+    export.add_argument("--mask", action="store_true",
+                        help="partly hide personal data: e-mail addresses, phone numbers, IP addresses, names")
+    paper = export.add_mutually_exclusive_group()
+    paper.add_argument("--landscape", dest="orientation", action="store_const", const="landscape",
+                       help="pdf: landscape pages (default: landscape only when the columns need it)")
+    paper.add_argument("--portrait", dest="orientation", action="store_const", const="portrait",
+                       help="pdf: portrait pages")
+    export.add_argument("--sign-off", metavar="TEXT", help="pdf: a sign-off line at the end, e.g. 'Prepared by ...'")
     export.add_argument("-o", "--output", required=True, metavar="FILE", help="output file, or - for stdout")
 
     demo = commands.add_parser("demo", help="create a realistic demo database",
@@ -97,6 +112,26 @@ def _parser() -> argparse.ArgumentParser:
                       help="rows of the API log; the other logs are proportional (default 200000)")
     demo.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     demo.add_argument("--force", action="store_true", help="replace the file if it exists")
+    insights = commands.add_parser(
+        "insights", help="what to look at first: failed-login bursts, new countries, error spikes, failing gateways",
+        description="Print the findings of a source's overview, the same as the window's Overview, each with "
+                    "the export arguments that show the rows behind it.")
+    insights.add_argument("source", help="a SQLite file or a database URL")
+    insights.add_argument("--json", action="store_true", help="print JSON instead of text")
+    insights.add_argument("--from", dest="time_from", metavar="T", help="look from this date/time (inclusive)")
+    insights.add_argument("--to", dest="time_to", metavar="T", help="look up to this date/time (a date includes its day)")
+    insights.add_argument("--last", metavar="SPAN", help="look at the last 24h, 7d, 30d ... of each log")
+    insights.add_argument("--burst-failures", type=int, default=5, metavar="N",
+                          help="failed logins that make a burst (default 5)")
+    insights.add_argument("--burst-minutes", type=int, default=10, metavar="T",
+                          help="... within this many minutes (default 10)")
+    insights.add_argument("--business-hours", default="7-19", metavar="H-H",
+                          help="business hours, e.g. 8-17 (default 7-19, Monday to Friday)")
+    insights.add_argument("--tz", default="UTC", metavar="ZONE",
+                          help="time zone of business hours and of dates typed (default UTC)")
+    commands.add_parser("selftest", help="check that this installation works (offscreen), exit 0 or say what failed",
+                        description="Open a generated database, query it, render a PDF page and "
+                                    "import every bundled driver; exit 0 when all of it works.")
     return parser
 
 
@@ -110,6 +145,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _info(args)
         if args.command == "export":
             return _export(args)
+        if args.command == "insights":
+            return _insights(args)
+        if args.command == "selftest":
+            from auditviewer import selftest
+
+            return selftest.run()
         return _demo(args)
     except (UsageError, FilterError) as exc:
         print(f"auditviewer-cli: error: {exc}", file=sys.stderr)
@@ -232,18 +273,61 @@ def _export(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 0:
         raise UsageError("--limit must be zero or more")
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
+    if args.format in ("xlsx", "pdf") and args.output == "-":
+        raise UsageError(f"a {args.format} file cannot go to stdout; give a file name with -o")
+    options = ReportOptions(title=args.title, mask=args.mask, orientation=args.orientation or "auto",
+                            sign_off=args.sign_off, zone=zone)
     with open_source(args.source) as source:
         table = source.log(kind.key)
         flt = build_filter(source, args, zone)
         query = LogQuery(table, flt, sort, columns, zone)
         log.info("exporting %s where %s", kind.label, describe(flt, table, zone))
         if args.output == "-":
-            n = export(query, args.format, sys.stdout, zone, limit=args.limit)
+            n = export(query, args.format, sys.stdout, zone, limit=args.limit, mask=args.mask)
             sys.stdout.flush()
         else:
-            n = export(query, args.format, args.output, zone, limit=args.limit, bom=args.bom)
+            n = export(query, args.format, args.output, zone, limit=args.limit, bom=args.bom, mask=args.mask,
+                       options=options, progress=_rows_progress if sys.stderr.isatty() else None)
+            if sys.stderr.isatty():
+                print(file=sys.stderr)
             print(f"wrote {n:,} rows to {args.output}", file=sys.stderr)
     return 0
+
+
+# -- insights ------------------------------------------------------------------------
+
+def _insights(args: argparse.Namespace) -> int:
+    from auditviewer.data.insights import Params, compute_overview
+    from auditviewer.data.insights.render import render_text, to_dict
+
+    try:
+        start, end = (int(hour) for hour in args.business_hours.split("-"))
+    except ValueError:
+        raise UsageError(f"--business-hours takes two hours, e.g. 8-17; {args.business_hours!r} is not") from None
+    try:
+        zone = get_zone(args.tz)
+        params = Params(
+            burst_failures=args.burst_failures, burst_minutes=args.burst_minutes,
+            business_start=start, business_end=end, zone=args.tz,
+            time_from=parse_user_time(args.time_from, zone)[0] if args.time_from else None,
+            time_to=_end_of(args.time_to, zone) if args.time_to else None,
+            last=parse_duration(args.last) if args.last else None)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    with open_source(args.source) as source:
+        overview = compute_overview(source, params)
+    if args.json:
+        json.dump(to_dict(overview), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(render_text(overview))
+    for problem in overview.problems:
+        print(f"auditviewer-cli: not looked at: {problem}", file=sys.stderr)
+    return 0
+
+
+def _rows_progress(done: int) -> None:
+    print(f"\r{done:,} rows written", end="", file=sys.stderr, flush=True)
 
 
 # -- demo ----------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from auditviewer.data.errors import FilterError
 from auditviewer.data.logtypes import Kind
 from auditviewer.data.source import Column, LogTable
-from auditviewer.data.timestamps import UTC, format_time, parse_user_time
+from auditviewer.data.timestamps import UTC, day_text, format_day, parse_user_time, zone_name
 
 # Operators as typed, longest first so "!=" is not read as "!" then "=".
 _OPERATORS = ("!~", "^=", "!=", ">=", "<=", "~", "=", ">", "<")
@@ -357,13 +357,23 @@ def validate(table: LogTable, flt: Filter, sort: Sort | None = None) -> None:
 _WORDS = {"=": "is", "~": "contains", "^=": "starts with", ">": "is more than", ">=": "is at least",
           "<": "is less than", "<=": "is at most"}
 _NEGATED_WORDS = {"=": "is not", "~": "does not contain", "^=": "does not start with"}
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
-def describe_condition(condition: Condition, label: str | None = None) -> str:
+def _value_words(value: str, condition: Condition, kind: Kind | None) -> str:
+    """A value as a reader expects it: numbers and dates bare, text in quotes."""
+    if condition.op in ("~", "^="):
+        return f'"{value}"'
+    if kind in (Kind.INT, Kind.DATETIME) or (kind is None and _NUMBER.match(value)):
+        return value
+    return f'"{value}"'
+
+
+def describe_condition(condition: Condition, label: str | None = None, kind: Kind | None = None) -> str:
     name = label or condition.column
     if condition.is_empty_check:
         return f"{name} is {'not ' if condition.negated else ''}empty"
-    values = " or ".join(f'"{v}"' for v in condition.values)
+    values = " or ".join(_value_words(v, condition, kind) for v in condition.values)
     if condition.negated and condition.op in _NEGATED_WORDS:
         return f"{name} {_NEGATED_WORDS[condition.op]} {values.replace(' or ', ' nor ')}"
     words = f"{name} {_WORDS[condition.op]} {values}"
@@ -371,26 +381,44 @@ def describe_condition(condition: Condition, label: str | None = None) -> str:
 
 
 def describe(flt: Filter, table: LogTable | None = None, zone: tzinfo = UTC) -> str:
-    """The filter in plain words, e.g. 'Status is at least "500"; date from ... (UTC)'."""
+    """The filter in plain words, e.g. 'Status is at least 500; date from 1 Jun 2025 to 7 Jun 2025 (UTC)'."""
     parts = []
     for condition in flt.active_conditions:
         column = table.column(condition.column) if table else None
-        parts.append(describe_condition(condition, column.label if column else None))
+        parts.append(describe_condition(condition, column.label if column else None,
+                                        column.kind if column else None))
     if flt.search.strip():
         parts.append(f'text contains "{flt.search.strip()}"')
     if flt.last is not None:
         parts.append(f"the last {_span(flt.last)} of the log")
     if flt.time_from or flt.time_to:
-        zone_name = getattr(zone, "key", None) or str(zone)
-        start = format_time(flt.time_from, zone) if flt.time_from else "the start"
-        end = format_time(flt.time_to, zone) if flt.time_to else "the end"
-        parts.append(f"date from {start} to {end} ({zone_name})")
+        parts.append(f"date {_time_range_words(flt.time_from, flt.time_to, zone)} ({zone_name(zone)})")
     if flt.business_unit is not None:
-        parts.append(f"business unit {flt.business_unit}")
+        name = table.source.business_unit_name(flt.business_unit) if table is not None else ""
+        unit = f'"{name}"' if name and name != str(flt.business_unit) else str(flt.business_unit)
+        parts.append(f"business unit {unit}")
     if not parts:
         return "All rows"
     text = "; ".join(parts)
     return text[0].upper() + text[1:]
+
+
+def _time_range_words(start: datetime | None, end: datetime | None, zone: tzinfo) -> str:
+    """'from 1 Jun 2025 to 7 Jun 2025': an end at midnight names the last whole day it includes."""
+    start_text = format_day(start, zone) if start else None
+    end_text = None
+    whole_day_end = False
+    if end is not None:
+        local_end = end.replace(tzinfo=UTC).astimezone(zone)
+        whole_day_end = (local_end.hour, local_end.minute, local_end.second, local_end.microsecond) == (0, 0, 0, 0)
+        end_text = day_text(local_end.date() - timedelta(days=1)) if whole_day_end else format_day(end, zone)
+    if start_text and end_text:
+        if whole_day_end and start_text == end_text:
+            return f"is {start_text}"
+        return f"from {start_text} {'to' if whole_day_end else 'until'} {end_text}"
+    if start_text:
+        return f"from {start_text}"
+    return f"up to {end_text}" if whole_day_end else f"before {end_text}"
 
 
 def _span(delta: timedelta) -> str:

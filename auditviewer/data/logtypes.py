@@ -28,6 +28,7 @@ class Role(enum.Enum):
     PHONE = "phone"
     URL = "url"
     USER_AGENT = "user_agent"
+    NAME = "name"  # a person's name
 
 
 class Severity(enum.IntEnum):
@@ -170,7 +171,7 @@ LOGINS = LogType(
     detail_title="Login details",
     description="Every successful and failed login attempt.",
     columns=_common() + (
-        ColumnSpec("name", "Name"),
+        ColumnSpec("name", "Name", role=Role.NAME),
         ColumnSpec("email", "E-mail", role=Role.EMAIL),
         ColumnSpec("login", "Login", choices=("successful", "failed"),
                    help="Outcome of the login attempt"),

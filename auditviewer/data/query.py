@@ -8,6 +8,7 @@ apart from fetching rows, and every call takes a :class:`CancelToken`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -366,12 +367,20 @@ class LogQuery:
                 # Closed however the loop ends (done, cancelled, abandoned): an
                 # open server-side cursor would otherwise outlive the stream.
                 with conn.execution_options(stream_results=True, yield_per=batch).execute(stmt) as result:
-                    # A server's cancel may land after the rows left are already
-                    # fetched: check the token too, so a cancel always stops the stream.
-                    for partition in result.partitions():
+                    raw_cursor = result.cursor
+                    try:
+                        # A server's cancel may land after the rows left are already
+                        # fetched: check the token too, so a cancel always stops the stream.
+                        for partition in result.partitions():
+                            token.raise_if_cancelled()
+                            yield from partition
                         token.raise_if_cancelled()
-                        yield from partition
-                    token.raise_if_cancelled()
+                    finally:
+                        # After a cancel the result cannot always close its server-side
+                        # cursor itself; close the driver's cursor before the connection goes.
+                        if raw_cursor is not None:
+                            with contextlib.suppress(Exception):
+                                raw_cursor.close()
         except sa.exc.DBAPIError as exc:
             if token.cancelled:
                 raise QueryCancelled("the query was cancelled") from exc

@@ -8,7 +8,9 @@ form the file uses: comparisons then stay text comparisons that an index on
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -87,13 +89,66 @@ _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
+class LocalZone(tzinfo):
+    """The machine's local time with its summer-time rules, from the C library.
+
+    Used where the system names no IANA zone; a fixed offset taken today would
+    put every row from the other half of the year an hour off.
+    """
+
+    @staticmethod
+    def _local(dt: datetime) -> time.struct_time:
+        naive = dt.replace(tzinfo=None)
+        try:
+            return time.localtime(time.mktime(naive.timetuple()[:8] + (-1,)))
+        except (OverflowError, OSError, ValueError):  # before 1970 on some platforms
+            return time.localtime()
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        return timedelta(seconds=self._local(dt or datetime.now()).tm_gmtoff)
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        return timedelta(hours=1) if self._local(dt or datetime.now()).tm_isdst > 0 else timedelta(0)
+
+    def tzname(self, dt: datetime | None) -> str:
+        return self._local(dt or datetime.now()).tm_zone
+
+    def fromutc(self, dt: datetime) -> datetime:
+        naive = dt.replace(tzinfo=None)
+        try:
+            offset = time.localtime((naive - datetime(1970, 1, 1)).total_seconds()).tm_gmtoff
+        except (OverflowError, OSError, ValueError):
+            offset = time.localtime().tm_gmtoff
+        return (naive + timedelta(seconds=offset)).replace(tzinfo=self)
+
+    def __repr__(self) -> str:
+        return "LocalZone()"
+
+
+def local_zone() -> tzinfo:
+    """The machine's zone: its IANA zone when the system names one, else :class:`LocalZone`."""
+    key = os.environ.get("TZ", "").lstrip(":")
+    if not key:
+        try:
+            target = os.path.realpath("/etc/localtime")
+        except OSError:
+            target = ""
+        if "zoneinfo/" in target:
+            key = target.split("zoneinfo/", 1)[1]
+    if key:
+        try:
+            return ZoneInfo(key)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            pass
+    return LocalZone()
+
+
 def get_zone(name: str | None) -> tzinfo:
     """A time zone by IANA name ("Europe/Warsaw"), "UTC" or "local"."""
     if not name or name.upper() == "UTC":
         return UTC
     if name.lower() == "local":
-        local = datetime.now().astimezone().tzinfo
-        return local if local is not None else UTC
+        return local_zone()
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -142,3 +197,40 @@ def format_time(value: object, zone: tzinfo = UTC, seconds: bool = True) -> str:
         shown = value.replace(tzinfo=UTC).astimezone(zone)
         return shown.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
     return "" if value is None else str(value)
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def day_text(day: date) -> str:
+    """``1 Jun 2025``: a date no reader misreads, whatever their country's order of day and month."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def format_day(value: datetime, zone: tzinfo = UTC) -> str:
+    """A naive UTC instant in words, in ``zone``: ``1 Jun 2025``, or ``1 Jun 2025 09:30`` off midnight."""
+    shown = value.replace(tzinfo=UTC).astimezone(zone)
+    text = day_text(shown.date())
+    if (shown.hour, shown.minute, shown.second, shown.microsecond) == (0, 0, 0, 0):
+        return text
+    return f"{text} {shown:%H:%M:%S}" if shown.second else f"{text} {shown:%H:%M}"
+
+
+def zone_name(zone: tzinfo) -> str:
+    """How a zone is named to a reader: its IANA name, ``UTC``, or a fixed offset's abbreviation and offset."""
+    key = getattr(zone, "key", None)
+    if key:
+        return str(key)
+    if zone is UTC:
+        return "UTC"
+    now = datetime.now(zone)
+    offset = now.utcoffset()
+    name = now.tzname() or ""
+    if offset is None:
+        return name or str(zone)
+    total = int(offset.total_seconds()) // 60
+    if total == 0 and name in ("", "UTC", "GMT"):
+        return "UTC"
+    sign = "+" if total >= 0 else "-"
+    text = f"UTC{sign}{abs(total) // 60:02d}:{abs(total) % 60:02d}"
+    return f"{name} ({text})" if name and not name.startswith("UTC") else text

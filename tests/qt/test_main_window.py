@@ -146,7 +146,7 @@ def test_window_shows_source_units_and_logs_with_counts(qtbot, make_window, spec
     name = Path(spec).name
     assert tree_texts(window) == [name]
     root = window.navigation.index(0, 0)
-    assert tree_texts(window, root) == [ALL_UNITS, "Main brand", "Outlet store", "Empty unit"]
+    assert tree_texts(window, root) == [ALL_UNITS, "Main brand", "Outlet store", "Empty unit", "Overview"]
     assert window.tree.isExpanded(root)
     wait_counted(qtbot, window)
     assert tree_texts(window, window.navigation.index(0, 0, root)) == ["API logs (301)", "User logins (40)"]

@@ -10,7 +10,7 @@ from PySide6.QtCore import QModelIndex, Qt
 
 from auditviewer.data.source import Source, open_source
 from auditviewer.data.views import ConditionState, SavedView
-from auditviewer.qt.models.navigation import ALL_UNITS, SAVED_VIEWS, NavigationModel, NodeKind
+from auditviewer.qt.models.navigation import ALL_UNITS, SAVED_VIEWS, NavigationModel, Node, NodeKind
 from tests.helpers.dbfactory import DbFactory
 
 BASE = datetime(2025, 3, 1)
@@ -65,7 +65,8 @@ def test_source_branch_lists_units_then_logs_with_counts(qtbot, qtmodeltester, m
     qtmodeltester.check(model)
     assert root.data() == source.display_name
     assert root.data(Qt.ItemDataRole.ToolTipRole) == source.key
-    assert texts(model, root) == [ALL_UNITS, "Main brand", "Outlet store", "Empty unit"]
+    assert texts(model, root) == [ALL_UNITS, "Main brand", "Outlet store", "Empty unit", "Overview"]
+    assert model.node(model.overview_index(source.key)) == Node(NodeKind.OVERVIEW, source.key)
     every = model.index(0, 0, root)
     assert texts(model, every) == ["API logs (counting…)", "User logins (counting…)"]
 
@@ -94,7 +95,7 @@ def test_each_item_says_what_it_stands_for(qtbot, model, source) -> None:
 def test_source_without_business_units_shows_logs_directly(qtbot, model, plain_source) -> None:
     root = model.add_source(plain_source)
     wait_counted(qtbot, model)
-    assert texts(model, root) == ["API logs (25)"]
+    assert texts(model, root) == ["API logs (25)", "Overview"]
     assert model.node(model.index(0, 0, root)).business_unit is None
 
 

@@ -123,13 +123,19 @@ def test_describe_in_plain_words(sqlite_db: DbFactory) -> None:
         time_from=datetime(2025, 1, 1), time_to=datetime(2025, 2, 1, 12, 30), business_unit=3)
     with open_source(sqlite_db.create({"api": [api_row(1)]})) as source:
         assert describe(flt, source.log("api")) == (
-            'Status is at least "500"; Method is not "GET" nor "POST"; URL does not start with "/v2"; '
+            'Status is at least 500; Method is not "GET" nor "POST"; URL does not start with "/v2"; '
             'Remote IP is "10.0.0.1"; text contains "timeout"; the last 1 week of the log; '
-            "date from 2025-01-01 00:00:00 to 2025-02-01 12:30:00 (UTC); business unit 3")
+            "date from 1 Jan 2025 until 1 Feb 2025 12:30 (UTC); business unit 3")
     assert describe(Filter()) == "All rows"
     assert describe(Filter(last=timedelta(hours=36))) == "The last 36 hours of the log"
     assert describe(Filter(time_from=datetime(2025, 1, 1)), zone=get_zone("Europe/Warsaw")) == (
-        "Date from 2025-01-01 01:00:00 to the end (Europe/Warsaw)")
+        "Date from 1 Jan 2025 01:00 (Europe/Warsaw)")
+    # An end at midnight names the last day it includes, in the zone shown (here across a DST change).
+    warsaw = get_zone("Europe/Warsaw")
+    assert describe(Filter(time_from=datetime(2025, 3, 27, 23), time_to=datetime(2025, 3, 30, 22)), zone=warsaw) == (
+        "Date from 28 Mar 2025 to 30 Mar 2025 (Europe/Warsaw)")
+    assert describe(Filter(time_from=datetime(2025, 6, 1), time_to=datetime(2025, 6, 2))) == "Date is 1 Jun 2025 (UTC)"
+    assert describe(Filter(time_to=datetime(2025, 6, 2))) == "Date up to 1 Jun 2025 (UTC)"
     disabled = Condition("status", "=", ("500",), enabled=False)
     assert describe(Filter((disabled,))) == "All rows"
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from auditviewer.data.export import export
+from auditviewer.data.export import export, to_text
 from auditviewer.data.filters import Condition, Filter, Sort, parse_condition
 from auditviewer.data.query import LogQuery
 from auditviewer.data.source import LogTable, open_source
@@ -83,7 +83,8 @@ def test_exports_carry_the_values_exactly(panel: LogTable, tmp_path: Path) -> No
     (parse_condition('url=""'), [7]),  # the empty text, and not NULL
     (Condition("user_agent", "=", ()), [3, 4]),
     (Condition("api_method_status", "=", ()), [1, 3, 7]),
-], ids=str)
+], ids=["html", "5000-chars", "emoji", "polish", "sql", "wildcards", "quotes", "backslash", "empty-text",
+        "empty-or-null", "empty-or-null-2"])
 def test_filters_find_hostile_values(panel: LogTable, condition: Condition, ids: list[int]) -> None:
     if condition.values != ("",):  # "url=" is the empty check, which also finds NULLs
         assert parse_condition(condition.text()) == condition
@@ -103,8 +104,6 @@ def test_search_finds_hostile_values(panel: LogTable) -> None:
 
 
 def test_csv_cells_survive_a_spreadsheet_style_reader(panel: LogTable) -> None:
-    from auditviewer.data.export import to_text
-
     query = LogQuery(panel, Filter((parse_condition("id=6"),)), columns=["url"])
     text = to_text(query, "csv")
     assert list(csv.reader(io.StringIO(text, newline=""))) == [["url"], [HOSTILE[5]["url"]]]

@@ -11,7 +11,7 @@ from unittest import mock
 
 import pytest
 
-from auditviewer.data.filters import Filter, Sort, parse_condition
+from auditviewer.data.filters import Filter, Sort, condition_clause, parse_condition
 from auditviewer.data.query import LogQuery
 from auditviewer.data.source import LogTable, open_source
 from tests.helpers.dbfactory import DbFactory
@@ -205,8 +205,6 @@ def test_histogram_counts(db: DbFactory, indexed: bool, condition: str, strategy
 
 
 def test_histogram_with_a_stacking_slice(db: DbFactory) -> None:
-    from auditviewer.data.filters import condition_clause
-
     with open_source(db.create({"panel": SPREAD})) as source:
         table = source.log("panel")
         start, width = BASE, timedelta(hours=1)

@@ -1,4 +1,4 @@
-"""The navigation tree: open sources, their business units, logs with row counts, saved views.
+"""The navigation tree: open sources, their business units, logs with row counts, overview, saved views.
 
 Row counts come from the background ``counts`` lane, never the GUI thread:
 first the whole of every log, then the business-unit split of each (one
@@ -37,6 +37,7 @@ class NodeKind(enum.Enum):
     LOG = "log"
     VIEWS = "views"  # the "Saved views" folder
     VIEW = "view"
+    OVERVIEW = "overview"  # what to look at first in the source
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,15 @@ class NavigationModel(QStandardItemModel):
                 return child.index()
         return QModelIndex()
 
+    def overview_index(self, source_key: str) -> QModelIndex:
+        root = self._source_item(source_key)
+        if root is None:
+            return QModelIndex()
+        for row in range(root.rowCount()):
+            if root.child(row).data(NODE_ROLE).kind is NodeKind.OVERVIEW:
+                return root.child(row).index()
+        return QModelIndex()
+
     def views_folder_index(self, source_key: str) -> QModelIndex:
         folder = self._views_item(source_key)
         return folder.index() if folder is not None else QModelIndex()
@@ -152,6 +162,9 @@ class NavigationModel(QStandardItemModel):
                               tooltip=problem)
             item.setEnabled(False)
             parents[0][0].appendRow(item)
+        root.appendRow(self._item("Overview", Node(NodeKind.OVERVIEW, source.key),
+                                  tooltip="What to look at first: login bursts, new countries, error spikes, "
+                                          "failing gateways"))
         self.appendRow(root)
         self.set_views(source.key, views)
         self._start_counts(source)

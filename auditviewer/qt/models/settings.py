@@ -27,6 +27,8 @@ _LAST_FOLDER = "sources/lastFolder"
 _UTC = "view/utc"
 _VIEWS = "views/bySource"
 _GEOMETRY = "window/geometry"
+_TIMELINE_COLLAPSED = "view/timelineCollapsed"
+_OVERVIEW_RULES = "overview/rules"
 _STATE = "window/state"
 #: Shared with the log tab, which saves its header state under this key.
 COLUMN_STATE_KEY = "columns/{log}"
@@ -148,6 +150,21 @@ class Settings:
 
     def set_utc(self, utc: bool) -> None:
         self.qsettings.setValue(_UTC, bool(utc))
+
+    def timeline_collapsed(self) -> bool:
+        """Whether log tabs show their events-over-time chart folded away."""
+        return bool(self.qsettings.value(_TIMELINE_COLLAPSED, False, type=bool))
+
+    def set_timeline_collapsed(self, collapsed: bool) -> None:
+        self.qsettings.setValue(_TIMELINE_COLLAPSED, bool(collapsed))
+
+    def overview_rules(self) -> dict[str, Any]:
+        """The overview's adjustable rules (burst size and window, business hours), as last set."""
+        rules = self._json(_OVERVIEW_RULES, {})
+        return rules if isinstance(rules, dict) else {}
+
+    def set_overview_rules(self, rules: dict[str, Any]) -> None:
+        self._set_json(_OVERVIEW_RULES, rules)
 
     def window_geometry(self) -> bytes | None:
         return _to_bytes(self.qsettings.value(_GEOMETRY))

@@ -161,6 +161,12 @@ class FilterBar(QWidget):
         self._time.setCurrentIndex(self._time.findData("custom"))
         self._changed()
 
+    def set_time_preset(self, key: str) -> None:
+        """Choose a time range by its key in TIME_PRESETS ("any", "7d", ...), e.g. to undo a chart selection."""
+        index = self._time.findData(key)
+        if index >= 0 and index != self._time.currentIndex():
+            self._time.setCurrentIndex(index)  # emits filterChanged through _on_time_changed
+
     def add_condition(self, condition: Condition) -> bool:
         """Add a condition if it fits the log; shows the reason when it does not."""
         try:

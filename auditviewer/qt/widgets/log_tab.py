@@ -8,8 +8,8 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QModelIndex, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QImage, QKeySequence
+from PySide6.QtWidgets import QMenu, QSplitter, QToolButton, QVBoxLayout, QWidget
 
 from auditviewer.data.errors import AuditViewerError
 from auditviewer.data.filters import Condition, Filter, Sort
@@ -22,8 +22,10 @@ from auditviewer.qt.models.log_model import LogTableModel
 from auditviewer.qt.models.settings import Settings
 from auditviewer.qt.models.tasks import Task, TaskRunner
 from auditviewer.qt.widgets.detail_pane import DetailPane
+from auditviewer.qt.widgets.facets import FacetsPanel
 from auditviewer.qt.widgets.filter_bar import FilterBar
 from auditviewer.qt.widgets.log_view import ScrollingTable
+from auditviewer.qt.widgets.timeline import TimelinePanel
 
 log = logging.getLogger(__name__)
 
@@ -64,18 +66,32 @@ class LogTab(QWidget):
         self.view = self.scrolling.view
         self.detail = DetailPane(self)
         self.detail.show_message("Select a row to see its details")
+        # Charts and top values: a lane of their own, so they never wait behind a long count.
+        self._charts = TaskRunner(f"{log_key}-charts", self)
+        self.timeline = TimelinePanel(self.filter_bar, self._charts, utc, self)
+        self.facets = FacetsPanel(self.table, self._charts, self)
+        self.facets.hide()
+        self.facets_button = QToolButton(self)
+        self.facets_button.setObjectName("facetsButton")
+        self.facets_button.setText("Top values")
+        self.facets_button.setCheckable(True)
+        self.facets_button.setAutoRaise(True)
+        self.facets_button.setToolTip("Show the commonest values of a column, and filter by one with a click")
+        self.timeline.add_header_widget(self.facets_button)
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.setObjectName("tabSplitter")
         splitter.addWidget(self.scrolling)
+        splitter.addWidget(self.facets)
         splitter.addWidget(self.detail)
         splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([900, 320])
+        splitter.setStretchFactor(2, 1)
+        splitter.setSizes([900, 260, 320])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.filter_bar)
+        layout.addWidget(self.timeline)
         layout.addWidget(splitter, 1)
 
         self._columns_fitted = False
@@ -87,6 +103,10 @@ class LogTab(QWidget):
         self.model.modelReset.connect(self._on_model_reset)
         self._pages.busyChanged.connect(self._on_busy_changed)
         self._background.busyChanged.connect(self._on_busy_changed)
+        self._charts.busyChanged.connect(self._on_busy_changed)
+        self.facets.conditionRequested.connect(self.add_condition)
+        self.facets.closed.connect(self._on_facets_closed)
+        self.facets_button.toggled.connect(self._on_facets_button_toggled)
         self.view.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
         self.view.customContextMenuRequested.connect(self._on_context_menu)
         self.view.copyRequested.connect(self.scrolling.copy_selection)
@@ -152,6 +172,7 @@ class LogTab(QWidget):
     def set_utc(self, utc: bool) -> None:
         self._utc = utc
         self.filter_bar.set_utc(utc)
+        self.timeline.set_utc(utc)
         self.model.set_zone(self.zone)
         self._on_current_row_changed(self.view.currentIndex(), QModelIndex())
         self._emit_status()
@@ -159,10 +180,22 @@ class LogTab(QWidget):
     def add_condition(self, condition: Condition) -> bool:
         return self.filter_bar.add_condition(condition)
 
+    def timeline_image(self) -> QImage:
+        """The events-over-time chart of the current filter (a null image while there is none), for reports."""
+        return self.timeline.timeline_image()
+
+    def show_facets(self, column: str | None = None) -> None:
+        """Open the top-values panel, on ``column`` if given."""
+        self.facets_button.setChecked(True)
+        if column is not None:
+            self.facets.show_column(column)
+
     def cancel_running(self) -> None:
         self.model.cancel()
         self._pages.cancel_all()
         self._background.cancel_all()
+        self.timeline.cancel()
+        self.facets.cancel()
         self._emit_status()
 
     def shutdown(self) -> None:
@@ -170,6 +203,7 @@ class LogTab(QWidget):
         self.model.cancel()
         self._pages.shutdown()
         self._background.shutdown()
+        self._charts.shutdown()
 
     def status(self) -> tuple[str, str, bool]:
         return self._count_text(), self._time_text(), self._busy()
@@ -187,6 +221,8 @@ class LogTab(QWidget):
             return
         self._error = ""
         self.model.set_query(query)
+        self.timeline.set_query(query)
+        self.facets.set_query(query)
         self._show_sort_indicator()
         self._emit_status()
 
@@ -204,10 +240,16 @@ class LogTab(QWidget):
     def _on_filter_changed(self) -> None:
         self._run_query()
 
+    def _on_facets_button_toggled(self, checked: bool) -> None:
+        self.facets.setVisible(checked)
+
+    def _on_facets_closed(self) -> None:
+        self.facets_button.setChecked(False)
+
     # -- status ------------------------------------------------------------------------------
 
     def _busy(self) -> bool:
-        return self._pages.busy > 0 or self._background.busy > 0
+        return self._pages.busy > 0 or self._background.busy > 0 or self._charts.busy > 0
 
     def _count_text(self) -> str:
         if self._error:
@@ -332,6 +374,11 @@ class LogTab(QWidget):
             action.setChecked(not header.isSectionHidden(logical))
             action.toggled.connect(lambda shown, i=logical: self._set_column_shown(i, shown))
         menu.addSeparator()
+        clicked = header.logicalIndexAt(pos)
+        name = self.model.column_name(clicked) if 0 <= clicked < self.model.columnCount() else None
+        if name is not None and self.facets.column.findData(name) >= 0:
+            label = str(self.model.headerData(clicked, Qt.Orientation.Horizontal))
+            menu.addAction(f"Top values of {label}", lambda: self.show_facets(name))
         menu.addAction("Reset columns", self._reset_columns)
         menu.popup(header.mapToGlobal(pos))
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from auditviewer import APP_NAME, __version__
 from auditviewer.data.cancel import CancelToken
 from auditviewer.data.errors import AuditViewerError, QueryCancelled, SchemaError
+from auditviewer.data.insights import RowLink
 from auditviewer.data.source import Source, is_url, open_source
 from auditviewer.data.views import SavedView
 from auditviewer.qt.models.navigation import NavigationModel, Node, NodeKind
@@ -32,6 +33,8 @@ from auditviewer.qt.models.settings import Settings, demo_path, secrets_of, stri
 from auditviewer.qt.models.tasks import TaskRunner
 from auditviewer.qt.widgets.connect_dialog import ConnectDialog, scrub
 from auditviewer.qt.widgets.msgbox import show_error
+from auditviewer.qt.widgets.overview import OverviewTab
+from auditviewer.qt.widgets.report_dialog import ReportActions
 
 try:
     from auditviewer.qt.widgets.log_tab import LogTab
@@ -212,6 +215,8 @@ class MainWindow(QMainWindow):
                                                 None, "exportViewsAction")
         self.import_views_action = self._action(file, "&Import saved views…", self._on_import_views_triggered,
                                                 None, "importViewsAction")
+        file.addSeparator()
+        self.reports = ReportActions(self, file)  # Print, Print preview, Export > PDF / Excel / CSV
         file.addSeparator()
         self.close_tab_action = self._action(file, "Close &tab", self._on_close_tab_triggered,
                                              "Ctrl+W", "closeTabAction")
@@ -546,6 +551,34 @@ class MainWindow(QMainWindow):
             return None
         return self._make_tab(key, source, log_key, business_unit)
 
+    def open_overview(self, source_key: str) -> OverviewTab | None:
+        """Focus the source's overview tab, or open one (it starts computing at once)."""
+        key = (source_key, "overview", None)
+        tab = self.tab_for(key)
+        if tab is not None:
+            self.tabs.setCurrentWidget(tab)
+            return tab  # type: ignore[return-value]
+        source = self._sources.get(source_key)
+        if source is None:
+            return None
+        overview = OverviewTab(source, self._utc, parent=self.tabs)
+        self._tab_keys[overview] = key
+        overview.statusChanged.connect(self._on_tab_status_changed)
+        overview.rowsRequested.connect(lambda link, k=source_key: self.open_rows(k, link))
+        label = f"Overview · {source.display_name}"
+        index = self.tabs.addTab(overview, label)
+        self.tabs.setTabToolTip(index, f"What to look at first in {source.display_name}")
+        self.tabs.setCurrentIndex(index)
+        self._update_central()
+        return overview
+
+    def open_rows(self, source_key: str, link: RowLink) -> LogTabType | None:
+        """Open the log behind an overview finding, filtered to the rows it found."""
+        tab = self.open_log(source_key, link.log)
+        if tab is not None:
+            tab.apply_view(link.view("Overview"))
+        return tab
+
     def open_activity(self, source_key: str, role: str, value: str) -> LogTabType | None:
         """A tab with everything one e-mail address or IP did, across the source's logs."""
         key = (source_key, f"activity:{role}:{value}", None)
@@ -613,7 +646,7 @@ class MainWindow(QMainWindow):
     def save_current_view(self, name: str | None = None) -> SavedView | None:
         """Save the current tab's filters, sort and columns under a name (asked for if not given)."""
         tab = self.current_tab()
-        if tab is None or tab.log_key == "activity":
+        if tab is None or tab.log_key in ("activity", "overview"):
             return None
         key = tab.source.key
         if name is None:
@@ -774,6 +807,8 @@ class MainWindow(QMainWindow):
             self.open_log(node.source_key, node.log_key, node.business_unit)
         elif node.kind is NodeKind.VIEW and node.view_name is not None:
             self.open_view(node.source_key, node.view_name)
+        elif node.kind is NodeKind.OVERVIEW:
+            self.open_overview(node.source_key)
 
     def tree_menu(self, index: QModelIndex) -> QMenu | None:
         """The context menu of a tree item (built, not shown)."""
@@ -782,6 +817,7 @@ class MainWindow(QMainWindow):
             return None
         menu = QMenu(self)
         if node.kind is NodeKind.SOURCE:
+            menu.addAction("Overview", lambda: self.open_overview(node.source_key))
             menu.addAction("Export saved views…", lambda: self.export_views(node.source_key))
             menu.addAction("Import saved views…", lambda: self.import_views(node.source_key))
             menu.addSeparator()
@@ -795,6 +831,8 @@ class MainWindow(QMainWindow):
             menu.addAction("Delete", lambda: self._on_delete_view_requested(node))
         elif node.kind is NodeKind.VIEWS:
             menu.addAction("Export saved views…", lambda: self.export_views(node.source_key))
+        elif node.kind is NodeKind.OVERVIEW:
+            menu.addAction("Open", lambda: self.open_overview(node.source_key))
         return menu if menu.actions() else None
 
     def _on_tree_context_menu(self, pos: QPoint) -> None:
@@ -950,6 +988,7 @@ class MainWindow(QMainWindow):
             with opening.lock:
                 opening.abandoned = True
         self._opener.shutdown()
+        self.reports.shutdown()
         for opening in self._openings:
             if opening.result is not None:
                 opening.result.close()
