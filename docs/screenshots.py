@@ -2,7 +2,8 @@
 
     QT_QPA_PLATFORM=offscreen python docs/screenshots.py
 
-Writes docs/main-window.png, docs/login-details.png and docs/all-activity.png.
+Writes docs/main-window.png, docs/login-details.png, docs/all-activity.png and
+docs/overview.png.
 Settings go to a temporary folder, so the user's own are never touched.
 """
 
@@ -83,6 +84,13 @@ def main() -> int:
     activity.view.selectRow(0)
     settle(app)
     window.grab().save(str(DOCS / "all-activity.png"))
+
+    overview = window.open_overview(source.key)
+    done: list[bool] = []
+    overview.finished.connect(lambda: done.append(True))
+    wait(app, lambda: bool(done), timeout=180)
+    settle(app, 0.5)
+    window.grab().save(str(DOCS / "overview.png"))
     window.close()
     print("wrote", ", ".join(p.name for p in sorted(DOCS.glob("*.png"))))
     return 0

@@ -263,11 +263,14 @@ class LogQuery:
     def time_range(self, token: CancelToken | None = None) -> tuple[datetime | None, datetime | None]:
         """Oldest and newest time of the filtered rows."""
         time = self.table.sa_column(self.table.log_type.time_column)
-        stmt = sa.select(sa.func.min(time), sa.func.max(time)).select_from(self.table.table)
         where = self.where(token)
-        if where is not None:
-            stmt = stmt.where(where)
-        low, high = self._run(stmt, lambda r: r.one(), token)
+        # Two subqueries: SQLite answers a lone min() or max() from the index ends,
+        # but reads the whole index for min() and max() in one SELECT.
+        ends = []
+        for func in (sa.func.min, sa.func.max):
+            sub = sa.select(func(time)).select_from(self.table.table)
+            ends.append((sub.where(where) if where is not None else sub).scalar_subquery())
+        low, high = self._run(sa.select(*ends), lambda r: r.one(), token)
         low, high = parse_stored(low), parse_stored(high)
         return (low if isinstance(low, datetime) else None, high if isinstance(high, datetime) else None)
 
