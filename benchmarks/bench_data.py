@@ -44,13 +44,30 @@ def raw_sql(engine: sa.Engine, stmt: sa.Executable) -> str:
     return str(stmt.compile(engine, compile_kwargs={"literal_binds": True}))
 
 
-def raw_time(path: Path, sql: str) -> float:
+def raw_time(path: Path, sql: str | list[tuple[str, tuple]]) -> float:
+    """The same SQL (one statement, or the statements an operation sent) run by raw sqlite3."""
+    statements = [(sql, ())] if isinstance(sql, str) else sql
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        seconds, _ = best(lambda: conn.execute(sql).fetchall())
+        seconds, _ = best(lambda: [conn.execute(s, p).fetchall() for s, p in statements])
     finally:
         conn.close()
     return seconds
+
+
+def sent_sql(engine: sa.Engine, action: Callable[[], object]) -> list[tuple[str, tuple]]:
+    """Every statement (with its parameters) that ``action`` sends to the database."""
+    sent: list[tuple[str, tuple]] = []
+
+    def listener(_conn, _cursor, statement, parameters, _context, _many) -> None:  # noqa: ANN001
+        sent.append((statement, tuple(parameters or ())))
+
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        action()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+    return sent
 
 
 def ensure_db(path: Path, rows: int) -> None:
@@ -77,7 +94,7 @@ def main() -> int:
     print(f"\n{path.name}: api_logs, {LogQuery(table).count():,} rows\n")
     print(f"{'operation':44} {'auditviewer':>12} {'raw sqlite3':>12}")
 
-    def report(name: str, seconds: float, sql: str | None) -> None:
+    def report(name: str, seconds: float, sql: str | list[tuple[str, tuple]] | None) -> None:
         raw = f"{raw_time(path, sql) * 1000:10.1f} ms" if sql else " " * 13
         print(f"{name:44} {seconds * 1000:9.1f} ms {raw}", flush=True)
 
@@ -109,10 +126,19 @@ def main() -> int:
     assert low and high
     start = low.replace(hour=0, minute=0, second=0, microsecond=0)
     days = (high - start).days + 1
-    seconds, buckets = best(lambda: plain.histogram(start, start + timedelta(days=days), timedelta(days=1)))
-    report(f"histogram, {len(buckets)} daily range counts", seconds, None)
-    seconds, buckets = best(lambda: indexed.histogram(start, start + timedelta(days=days), timedelta(days=1)))
-    report(f"histogram of status>=500 ({len(buckets)} buckets)", seconds, None)
+    end = start + timedelta(days=days)
+    seconds, buckets = best(lambda: plain.histogram(start, end, timedelta(days=1)))
+    report(f"histogram, {len(buckets)} daily range counts", seconds,
+           sent_sql(engine, lambda: plain.histogram(start, end, timedelta(days=1))))
+    seconds, buckets = best(lambda: indexed.histogram(start, end, timedelta(days=1)))
+    report(f"histogram of status>=500 ({len(buckets)} buckets)", seconds,
+           sent_sql(engine, lambda: indexed.histogram(start, end, timedelta(days=1))))
+    from auditviewer.data.timeline import compute_timeline
+
+    for name, q in (("all rows", plain), ("status>=500", indexed)):
+        seconds, line = best(lambda q=q: compute_timeline(q))
+        report(f"timeline by outcome, {name} ({line.buckets} bars)", seconds,
+               sent_sql(engine, lambda q=q: compute_timeline(q)))
 
     sink = io.StringIO()
     limit = args.export_rows
