@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,22 +19,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from auditviewer.data.cancel import CancelToken  # noqa: E402
-from auditviewer.data.demo import create_demo  # noqa: E402
 from auditviewer.data.filters import Filter, parse_condition  # noqa: E402
 from auditviewer.data.insights import Params, run_step, steps_for  # noqa: E402
 from auditviewer.data.query import LogQuery  # noqa: E402
 from auditviewer.data.source import open_source  # noqa: E402
 from auditviewer.data.timeline import HOUR, compute_timeline  # noqa: E402
-
-
-def best(fn: Callable[[], object], runs: int = 3) -> tuple[float, object]:
-    fn()
-    times, result = [], None
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), result
+from benchmarks.bench_data import best, ensure_db  # noqa: E402
 
 
 def main() -> int:
@@ -44,10 +33,7 @@ def main() -> int:
     parser.add_argument("--db", type=Path, default=None)
     args = parser.parse_args()
     path = args.db or ROOT / "benchmarks" / "data" / f"demo-{args.rows}.db"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        print(f"generating {path} with {args.rows:,} API rows…", flush=True)
-        create_demo(path, rows=args.rows)
+    ensure_db(path, args.rows)
     source = open_source(path)
     api = source.log("api")
     print(f"\n{path.name}: api_logs, {LogQuery(api).count():,} rows\n")

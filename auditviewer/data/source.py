@@ -272,15 +272,7 @@ def _open_sqlite(spec: str, path: Path) -> Source:
         "sqlite://", creator=connect, poolclass=QueuePool, pool_size=4, max_overflow=4
     )
     source = Source(spec, engine, make_url(f"sqlite:///{path}"), path.resolve(), None)
-    try:
-        _discover(source)
-    except sa.exc.DBAPIError as exc:
-        engine.dispose()
-        raise SourceError(f"{path} cannot be read: {describe_db_error(exc)}") from exc
-    except Exception:
-        engine.dispose()
-        raise
-    return source
+    return _discovered(source, f"{path} cannot be read")
 
 
 # -- servers ------------------------------------------------------------------
@@ -303,13 +295,18 @@ def _open_server(spec: str, url: URL, schema: str | None) -> Source:
     if backend == "mysql":
         sa.event.listen(engine, "connect", _mysql_session_utc)
     source = Source(spec, engine, url, None, schema)
+    return _discovered(source, mask_url(url))
+
+
+def _discovered(source: Source, where: str) -> Source:
+    """``source`` with its logs discovered; on any failure its connections are closed."""
     try:
         _discover(source)
     except sa.exc.DBAPIError as exc:
-        engine.dispose()
-        raise SourceError(f"{mask_url(url)}: {describe_db_error(exc)}") from exc
+        source.engine.dispose()
+        raise SourceError(f"{where}: {describe_db_error(exc)}") from exc
     except Exception:
-        engine.dispose()
+        source.engine.dispose()
         raise
     return source
 
