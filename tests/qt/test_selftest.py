@@ -54,3 +54,23 @@ def test_files_opened_from_the_desktop_reach_the_window(qapp, tmp_path: Path) ->
     assert window.opened == [early]
     assert events.eventFilter(qapp, QFileOpenEvent(late))
     assert window.opened == [early, late]
+
+
+def test_a_windowed_build_without_a_console_logs_to_a_file(tmp_path: Path, monkeypatch) -> None:
+    """pythonw / a windowed bundle has sys.stderr = None: logging goes to the file and never crashes."""
+    import logging
+
+    from auditviewer.app import LOG_FILE, configure_logging
+
+    monkeypatch.setattr(sys, "stderr", None)
+    handlers = configure_logging(tmp_path)
+    try:
+        assert [type(h).__name__ for h in handlers] == ["RotatingFileHandler"]
+        logging.getLogger("auditviewer.test").warning("written without a console")
+        for handler in handlers:
+            handler.flush()
+        assert "written without a console" in (tmp_path / LOG_FILE).read_text(encoding="utf-8")
+    finally:
+        for handler in handlers:
+            logging.getLogger().removeHandler(handler)
+            handler.close()
