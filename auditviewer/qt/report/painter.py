@@ -321,7 +321,7 @@ def _layout(report: Report, orientation: QPageLayout.Orientation, width: float, 
         facts.append((label, text, box.height() / U + 2.5))
     chart_height = 0.0
     if report.chart_png:
-        image = QImage.fromData(report.chart_png)
+        image = chart_image(report.chart_png)
         if not image.isNull() and image.width() > 0:
             chart_height = min(width * image.height() / image.width(), height * 0.3) + 8.0
     row_height = round(line * ROW_FACTOR, 2)
@@ -523,6 +523,17 @@ def _page_frame(pen: _Pen, report: Report, layout: Layout, page: int, pages: int
              Qt.AlignmentFlag.AlignRight)
 
 
+def chart_image(png: bytes) -> QImage:
+    """Decode the chart with the PNG reader named outright.
+
+    Reports are painted on a worker thread. Left to guess the format, Qt asks
+    every image plugin, and the SVG plugin connects signals under Qt's global
+    lock while this thread holds Python's; a GUI thread destroying widgets at
+    that moment holds the one and waits for the other: a deadlock.
+    """
+    return QImage.fromData(png, "PNG")
+
+
 def _first_page_block(pen: _Pen, report: Report, layout: Layout, y: float) -> float:
     """The facts (filters in plain words, rows, zone, source and its SHA-256) and the chart."""
     fonts = pen.fonts
@@ -533,7 +544,7 @@ def _first_page_block(pen: _Pen, report: Report, layout: Layout, y: float) -> fl
         y += height
     y += 8.0
     if layout.chart_height and report.chart_png:
-        image = QImage.fromData(report.chart_png)
+        image = chart_image(report.chart_png)
         h = layout.chart_height - 8.0
         w = min(layout.width, h * image.width() / max(image.height(), 1))
         pen.p.drawImage(QRectF(0, y * U, w * U, h * U), image)
