@@ -149,3 +149,28 @@ def test_cache_stays_bounded(qtbot, lanes, source: Source) -> None:
     for row in range(0, ROWS, PAGE_SIZE):
         wait_row_loaded(qtbot, model, row)
     assert len(model._pages) <= log_model.MAX_PAGES
+
+
+def test_a_page_that_fails_leaves_disabled_rows_and_says_why(qtbot, lanes, source: Source, monkeypatch) -> None:
+    from auditviewer.data.errors import SourceError
+
+    model = make_model(lanes)
+    query = LogQuery(source.log("api"), sort=Sort("id", False))
+    model.set_query(query)
+    wait_counted(qtbot, model)
+    calls = []
+
+    def broken(*_args, **_kwargs):
+        calls.append(1)
+        raise SourceError("logs.db: the server went away")
+
+    monkeypatch.setattr(LogQuery, "at", broken)
+    monkeypatch.setattr(LogQuery, "after", broken)
+    monkeypatch.setattr(LogQuery, "before", broken)
+    with qtbot.waitSignal(model.loadFailed, timeout=10_000) as failure:
+        model.data(model.index(1_500, 0))
+    assert failure.args == ["logs.db: the server went away"]
+    assert not model.flags(model.index(1_500, 0)) & Qt.ItemFlag.ItemIsEnabled
+    assert model.data(model.index(1_500, 0)) == PLACEHOLDER
+    qtbot.wait(50)  # repaints ask again; the failed page is not fetched again
+    assert len(calls) == 1

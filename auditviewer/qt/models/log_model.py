@@ -81,6 +81,7 @@ class LogTableModel(QAbstractTableModel):
         self._anchors: dict[int, Key] = {}
         self._wanted: OrderedDict[int, None] = OrderedDict()
         self._in_flight: dict[int, Task] = {}
+        self._failed: set[int] = set()
         self._tasks: list[Task] = []
         self._rows = 0
         self._total: int | None = None
@@ -132,6 +133,7 @@ class LogTableModel(QAbstractTableModel):
         self._anchors.clear()
         self._anchor_positions.clear()
         self._wanted.clear()
+        self._failed.clear()
         self._rows = 0
         self._total = None
         self._lower_bound = 0
@@ -300,7 +302,7 @@ class LogTableModel(QAbstractTableModel):
     # -- fetching ------------------------------------------------------------------------------
 
     def _want(self, page_no: int) -> None:
-        if page_no in self._pages or page_no in self._in_flight:
+        if page_no in self._pages or page_no in self._in_flight or page_no in self._failed:
             return
         self._wanted[page_no] = None
         self._wanted.move_to_end(page_no)
@@ -385,6 +387,9 @@ class LogTableModel(QAbstractTableModel):
         self._in_flight.pop(page_no, None)
         if generation != self._generation:
             return
+        # Its rows stay disabled placeholders; asked again only after a refresh or a new query,
+        # so a server that went away is not asked on every repaint.
+        self._failed.add(page_no)
         message = str(exc) if isinstance(exc, AuditViewerError) else f"{type(exc).__name__}: {exc}"
         log.warning("page %s failed: %s", page_no, message)
         self.loadFailed.emit(message)
