@@ -119,6 +119,10 @@ class LogTab(QWidget):
         cancel.triggered.connect(self.cancel_running)
         self.addAction(cancel)
         self._run_query()
+        if any(c.spec.role is Role.USER_AGENT for c in self.table.columns):
+            from auditviewer.data.details import warm_up_user_agents
+
+            self._background.submit("load user-agent rules", lambda _token: warm_up_user_agents())
         self._restore_columns()
         self._show_sort_indicator()
 
