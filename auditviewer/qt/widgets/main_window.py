@@ -2,39 +2,35 @@
 
 The window owns every source it opens and every worker lane it starts; closing
 it shuts down each tab's lanes, the counting lane and its own, and closes each
-source, so no thread outlives it. Server connections and the demo database are
-made on background lanes behind a progress dialog with Cancel.
+source, so no thread outlives it. Opening sources (servers and the demo database
+in the background) is :mod:`source_opener`'s work, saved views :mod:`saved_views`'s.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import threading
-import traceback
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QModelIndex, QPoint, Qt, QTimeZone, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
-    QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow, QMenu, QMessageBox, QProgressDialog,
-    QStackedWidget, QStyle, QTabWidget, QToolButton, QTreeView, QWidget,
+    QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QStackedWidget, QStyle, QTabWidget, QToolButton, QTreeView, QWidget,
 )
 
 from auditviewer import APP_NAME, __version__
-from auditviewer.data.cancel import CancelToken
-from auditviewer.data.errors import AuditViewerError, QueryCancelled, SchemaError
+from auditviewer.data.errors import AuditViewerError
 from auditviewer.data.insights import RowLink
-from auditviewer.data.source import Source, is_url, open_source
+from auditviewer.data.source import Source
 from auditviewer.data.views import SavedView
-from auditviewer.qt.models.navigation import NavigationModel, Node, NodeKind
-from auditviewer.qt.models.settings import Settings, demo_path, secrets_of, strip_password
-from auditviewer.qt.models.tasks import TaskRunner
-from auditviewer.qt.widgets.connect_dialog import ConnectDialog, scrub
+from auditviewer.qt.models.navigation import NavigationModel, NodeKind
+from auditviewer.qt.models.settings import Settings
+from auditviewer.qt.widgets.connect_dialog import ConnectDialog
 from auditviewer.qt.widgets.msgbox import show_error
 from auditviewer.qt.widgets.overview import OverviewTab
 from auditviewer.qt.widgets.report_dialog import ReportActions
+from auditviewer.qt.widgets.saved_views import SavedViewActions
+from auditviewer.qt.widgets.source_opener import SourceOpener, local_files
 
 try:
     from auditviewer.qt.widgets.log_tab import LogTab
@@ -47,8 +43,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TabKey = tuple[str, str, int | None]  # (source key, log key, business unit)
-FILE_FILTER = "Log databases (*.db *.sqlite *.sqlite3 *.db3);;All files (*)"
-VIEWS_FILTER = "Saved views (*.json);;All files (*)"
 PLACEHOLDER = ("Open an exported log database with File > Open (Ctrl+O), drop a database file here,\n"
                "or use File > Connect to server for PostgreSQL or MySQL.\n\n"
                "Then double-click a log in the tree on the left.")
@@ -63,33 +57,6 @@ def _log_tab_class() -> type[LogTabType]:
     return LogTab
 
 
-def _open_hint(exc: BaseException, server: bool) -> str:
-    """What the user can do about a source that would not open."""
-    text = str(exc)
-    if isinstance(exc, SchemaError):
-        return ("Open a database exported from the Auditing section: it holds tables such as "
-                "panel_logs, api_logs, sms_logs or user_logins.")
-    if server:
-        return ("Check the host, port, database, user and password, and that the server accepts "
-                "connections from this computer.")
-    if "no such file" in text:
-        return "The file may have been moved or deleted; choose it again with File > Open."
-    if "damaged" in text:
-        return "Ask for a fresh export of the logs: this copy is incomplete or corrupted."
-    return ("Choose the database file exported from the Auditing section, or use File > Connect to "
-            "server for logs kept on PostgreSQL or MySQL.")
-
-
-class _Opening:
-    """A server connection being made in the background."""
-
-    def __init__(self, spec: str) -> None:
-        self.spec = spec
-        self.abandoned = False
-        self.result: Source | None = None
-        self.lock = threading.Lock()
-        self.dialog: QProgressDialog | None = None
-
 
 class MainWindow(QMainWindow):
     """Sources on the left, one tab per opened log, counts and query time below."""
@@ -98,7 +65,6 @@ class MainWindow(QMainWindow):
     sourceOpened = Signal(str)
     #: A source was closed (its key).
     sourceClosed = Signal(str)
-    _demoProgress = Signal(int, int)
 
     def __init__(self, settings: Settings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -108,11 +74,8 @@ class MainWindow(QMainWindow):
         self.settings = settings or Settings()
         self._sources: dict[str, Source] = {}
         self._tab_keys: dict[QWidget, TabKey] = {}
-        self._openings: list[_Opening] = []
-        self._opener = TaskRunner("open", self)
-        self._demo_runner: TaskRunner | None = None
-        self._demo_cancel = threading.Event()
-        self._demo_dialog: QProgressDialog | None = None
+        self.opener = SourceOpener(self)
+        self.saved_views = SavedViewActions(self)
         self._shut_down = False
         self._size_dock_on_show = False
         self._utc = self.settings.utc()
@@ -183,7 +146,6 @@ class MainWindow(QMainWindow):
         self.tree.activated.connect(self._on_tree_activated)
         self.tree.customContextMenuRequested.connect(self._on_tree_context_menu)
         self.stop_button.clicked.connect(self._on_stop_clicked)
-        self._demoProgress.connect(self._on_demo_progress)
         self._restore_layout()
 
     # -- menus ----------------------------------------------------------------------------------
@@ -225,7 +187,7 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         self.quit_action = self._action(file, "&Quit", self.close, "Ctrl+Q", "quitAction")
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-        self._rebuild_recent_menu()
+        self.opener.rebuild_recent_menu()
 
         view = bar.addMenu("&View")
         self.utc_action = self._action(view, "Dates in &UTC", self._on_utc_toggled, "Ctrl+Shift+U", "utcAction")
@@ -249,26 +211,6 @@ class MainWindow(QMainWindow):
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&About auditviewer", self._on_about_triggered, None, "aboutAction")
 
-    def _rebuild_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        recent = self.settings.recent_sources()
-        for n, spec in enumerate(recent, start=1):
-            if is_url(spec):
-                label = spec
-            else:
-                path = Path(spec)
-                label = f"{path.name}  ({path.parent})"
-            prefix = f"&{n % 10} " if n <= 10 else ""
-            action = self.recent_menu.addAction(prefix + label.replace("&", "&&"))
-            action.setToolTip(spec)
-            action.setData(spec)
-            action.triggered.connect(self._on_recent_triggered)
-        if recent:
-            self.recent_menu.addSeparator()
-            self.recent_menu.addAction("Clear list", self._on_clear_recent_triggered)
-        else:
-            self.recent_menu.addAction("No recent sources").setEnabled(False)
-
     # -- sources -----------------------------------------------------------------------------------
 
     def sources(self) -> list[Source]:
@@ -282,109 +224,11 @@ class MainWindow(QMainWindow):
 
         A source that fails to open is reported through the error box, naming it.
         """
-        spec = os.fspath(spec)
-        if is_url(spec) and not spec.lower().startswith("sqlite"):
-            self._open_in_background(spec)
-            return None
-        already = self._sources.get(strip_password(spec))
-        if already is not None:
-            self._select_source(already.key)
-            return already
-        try:
-            source = open_source(spec)
-        except Exception as exc:
-            self._report_open_failure(spec, exc)
-            return None
-        if source.key in self._sources:  # the same file by another name (a sqlite:// URL)
-            source.close()
-            self._select_source(source.key)
-            return self._sources[source.key]
-        return self._add_source(source, spec)
-
-    def _report_open_failure(self, spec: str, exc: BaseException) -> None:
-        server = is_url(spec) and not spec.lower().startswith("sqlite")
-        name = _display(spec)
-        secrets = secrets_of(spec)
-        details = None
-        if isinstance(exc, AuditViewerError):
-            message = scrub(str(exc), *secrets)
-        else:  # a bug or a driver surprise: say so, keep the traceback for the log
-            message = f"{name} could not be opened: {scrub(str(exc) or type(exc).__name__, *secrets)}"
-            details = scrub("".join(traceback.format_exception(exc)), *secrets)
-        message += "\n\n" + _open_hint(exc, server)
-        if not server and "no such file" in str(exc) and strip_password(spec) in self.settings.recent_sources():
-            self.settings.remove_recent_source(spec)
-            self._rebuild_recent_menu()
-            message += " It has been removed from File > Open Recent."
-        show_error(self, f"Cannot open {name}", message, details)
-
-    def _open_in_background(self, spec: str) -> None:
-        opening = _Opening(spec)
-        display = _display(spec)
-        dialog = QProgressDialog(f"Connecting to {display}…", "Cancel", 0, 0, self)
-        dialog.setObjectName("connectProgress")
-        dialog.setWindowTitle("Connecting")
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        dialog.setMinimumDuration(300)
-        dialog.setAutoClose(False)
-        dialog.setAutoReset(False)
-        dialog.canceled.connect(lambda: self._abandon(opening))
-        opening.dialog = dialog
-        self._openings.append(opening)
-
-        def work(_token: CancelToken) -> Source:
-            source = open_source(spec)
-            with opening.lock:
-                if opening.abandoned:
-                    source.close()
-                    raise QueryCancelled("connecting was cancelled")
-                opening.result = source
-            return source
-
-        self._opener.submit(f"open {display}", work,
-                            done=lambda source: self._on_opened(opening, source),
-                            failed=lambda exc: self._on_open_failed(opening, exc))
-
-    def _abandon(self, opening: _Opening) -> None:
-        with opening.lock:
-            opening.abandoned = True
-            source, opening.result = opening.result, None
-        if source is not None:
-            source.close()
-        self._end_opening(opening)
-        self.statusBar().showMessage(f"Stopped connecting to {_display(opening.spec)}", 5000)
-
-    def _end_opening(self, opening: _Opening) -> None:
-        if opening in self._openings:
-            self._openings.remove(opening)
-        if opening.dialog is not None:
-            opening.dialog.canceled.disconnect()
-            opening.dialog.close()
-            opening.dialog.deleteLater()
-            opening.dialog = None
-
-    def _on_opened(self, opening: _Opening, source: Source) -> None:
-        with opening.lock:
-            abandoned, opening.result = opening.abandoned, None
-        self._end_opening(opening)
-        if abandoned:
-            source.close()
-            return
-        if source.key in self._sources:
-            source.close()
-            self._select_source(source.key)
-            return
-        self._add_source(source, opening.spec)
-
-    def _on_open_failed(self, opening: _Opening, exc: BaseException) -> None:
-        abandoned = opening.abandoned
-        self._end_opening(opening)
-        if not abandoned:
-            self._report_open_failure(opening.spec, exc)
+        return self.opener.open_source(spec)
 
     def opening(self) -> bool:
         """Whether a server connection is still being made."""
-        return bool(self._openings)
+        return self.opener.opening()
 
     def _add_source(self, source: Source, spec: str) -> Source:
         self._sources[source.key] = source
@@ -394,7 +238,7 @@ class MainWindow(QMainWindow):
             self.tree.expand(self.navigation.index(0, 0, index))
         self.tree.setCurrentIndex(index)
         self.settings.add_recent_source(spec)
-        self._rebuild_recent_menu()
+        self.opener.rebuild_recent_menu()
         if source.path is not None:
             self.settings.set_last_folder(str(source.path.parent))
         self._update_title()
@@ -435,95 +279,17 @@ class MainWindow(QMainWindow):
 
     def connect_to_server(self, url: str | None = None) -> ConnectDialog:
         """Show the connect dialog (not blocking); accepting it opens the server source."""
-        if url is None:
-            url = next((s for s in self.settings.recent_sources()
-                        if is_url(s) and not s.lower().startswith("sqlite")), None)
-        dialog = ConnectDialog(self, url, runner=self._opener)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(self._on_connect_accepted)
-        self.connect_dialog = dialog
-        dialog.open()
-        return dialog
-
-    def _on_connect_accepted(self) -> None:
-        dialog = self.connect_dialog
-        self.connect_dialog = None
-        if dialog is not None:
-            self.open_source(dialog.url())
+        return self.opener.connect_to_server(url)
 
     def open_recent(self, spec: str) -> None:
-        if is_url(spec) and not spec.lower().startswith("sqlite"):
-            self.connect_to_server(spec)  # the password was not kept: ask for it
-        else:
-            self.open_source(spec)
-
-    # -- the demo database ----------------------------------------------------------------------------
+        self.opener.open_recent(spec)
 
     def open_demo(self, path: str | os.PathLike[str] | None = None, rows: int = 200_000) -> None:
         """Open the demo database, creating it first (in the background, with Cancel) if missing."""
-        from auditviewer.data.demo import DemoCancelled, create_demo
-
-        target = Path(path) if path is not None else demo_path()
-        if target.exists():
-            self.open_source(target)
-            return
-        if self._demo_runner is not None:
-            return  # already being made
-        self._demo_cancel.clear()
-        dialog = QProgressDialog("Creating the demo database…", "Cancel", 0, 0, self)
-        dialog.setObjectName("demoProgress")
-        dialog.setWindowTitle("Demo database")
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        dialog.setMinimumDuration(0)
-        dialog.setAutoClose(False)
-        dialog.setAutoReset(False)
-        dialog.canceled.connect(self._on_demo_canceled)
-        self._demo_dialog = dialog
-        dialog.show()
-        self._demo_runner = TaskRunner("demo", self)
-
-        def work(_token: CancelToken) -> Path:
-            return create_demo(target, rows=rows, progress=self._demoProgress.emit,
-                               cancelled=self._demo_cancel.is_set)
-
-        def failed(exc: BaseException) -> None:
-            self._end_demo()
-            if isinstance(exc, DemoCancelled):
-                self.statusBar().showMessage("Creating the demo database was cancelled", 5000)
-                return
-            show_error(self, "Cannot create the demo database",
-                       f"{exc}\n\nCheck that {target.parent} is writable and has free space.",
-                       "".join(traceback.format_exception(exc)))
-
-        def done(created: Path) -> None:
-            self._end_demo()
-            self.open_source(created)
-
-        self._demo_runner.submit("create demo", work, done=done, failed=failed)
+        self.opener.open_demo(path, rows)
 
     def demo_running(self) -> bool:
-        return self._demo_runner is not None
-
-    def _on_demo_progress(self, done: int, total: int) -> None:
-        if self._demo_dialog is not None and not self._demo_cancel.is_set():
-            self._demo_dialog.setMaximum(total)
-            self._demo_dialog.setValue(min(done, total))
-
-    def _on_demo_canceled(self) -> None:
-        self._demo_cancel.set()
-        if self._demo_dialog is not None:
-            self._demo_dialog.setLabelText("Cancelling…")
-
-    def _end_demo(self) -> None:
-        runner, self._demo_runner = self._demo_runner, None
-        if runner is not None:
-            runner.shutdown()  # the task has ended: this only joins the thread
-            runner.deleteLater()
-        if self._demo_dialog is not None:
-            self._demo_dialog.canceled.disconnect()
-            self._demo_dialog.close()
-            self._demo_dialog.deleteLater()
-            self._demo_dialog = None
+        return self.opener.demo_running()
 
     # -- tabs ------------------------------------------------------------------------------------------
 
@@ -641,104 +407,29 @@ class MainWindow(QMainWindow):
             self._show_status("", "", False)
             self._update_title()
 
-    # -- saved views --------------------------------------------------------------------------------------
+    # -- saved views (kept by SavedViewActions) ----------------------------------------------------------
 
     def save_current_view(self, name: str | None = None) -> SavedView | None:
         """Save the current tab's filters, sort and columns under a name (asked for if not given)."""
-        tab = self.current_tab()
-        if tab is None or tab.log_key in ("activity", "overview"):
-            return None
-        key = tab.source.key
-        if name is None:
-            text, ok = QInputDialog.getText(self, "Save view", "Name of the view:", text=tab.title())
-            if not ok or not text.strip():
-                return None
-            name = text.strip()
-            if self.settings.saved_view(key, name) is not None:
-                answer = QMessageBox.question(self, "Save view", f"Replace the saved view {name!r}?")
-                if answer != QMessageBox.StandardButton.Yes:
-                    return None
-        view = tab.view_state(name)
-        self.settings.save_view(key, view)
-        self._refresh_views(key)
-        self.statusBar().showMessage(f"Saved the view {name!r}", 5000)
-        return view
+        return self.saved_views.save_current_view(name)
 
     def open_view(self, source_key: str, name: str) -> LogTabType | None:
-        view = self.settings.saved_view(source_key, name)
-        if view is None:
-            return None
-        tab = self.open_log(source_key, view.log, view.business_unit)
-        if tab is not None:
-            tab.apply_view(view)
-        return tab
+        return self.saved_views.open_view(source_key, name)
 
     def rename_view(self, source_key: str, old: str, new: str | None = None) -> bool:
-        if new is None:
-            text, ok = QInputDialog.getText(self, "Rename view", "New name:", text=old)
-            if not ok:
-                return False
-            new = text
-        try:
-            self.settings.rename_view(source_key, old, new)
-        except (ValueError, KeyError) as exc:
-            show_error(self, "Cannot rename the view", str(exc).strip("'\""))
-            return False
-        self._refresh_views(source_key)
-        return True
+        return self.saved_views.rename_view(source_key, old, new)
 
     def delete_view(self, source_key: str, name: str) -> None:
-        self.settings.delete_view(source_key, name)
-        self._refresh_views(source_key)
-        self.statusBar().showMessage(f"Deleted the view {name!r}", 5000)
+        self.saved_views.delete_view(source_key, name)
 
     def export_views(self, source_key: str | None = None, path: str | os.PathLike[str] | None = None) -> int:
         """Write a source's saved views to a JSON file (asked for if not given); returns how many."""
-        source_key = source_key or self._current_source_key()
-        if source_key is None:
-            return 0
-        if path is None:
-            source = self._sources[source_key]
-            suggested = str(Path(self.settings.last_folder() or Path.home()) / f"{_safe_name(source)} views.json")
-            path, _ = QFileDialog.getSaveFileName(self, "Export saved views", suggested, VIEWS_FILTER)
-            if not path:
-                return 0
-        try:
-            n = self.settings.export_views(source_key, path)
-        except OSError as exc:
-            show_error(self, "Cannot export the saved views",
-                       f"{path} cannot be written: {exc.strerror or exc}\n\nChoose another folder.")
-            return 0
-        self.statusBar().showMessage(f"Exported {n} saved view{'s' if n != 1 else ''} to {path}", 5000)
-        return n
+        return self.saved_views.export_views(source_key, path)
 
     def import_views(self, source_key: str | None = None,
                      path: str | os.PathLike[str] | None = None) -> list[SavedView]:
         """Add the saved views of a JSON file to a source (file asked for if not given)."""
-        source_key = source_key or self._current_source_key()
-        if source_key is None:
-            show_error(self, "Cannot import saved views", "Open a source first: views are kept per source.")
-            return []
-        if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "Import saved views", self.settings.last_folder(),
-                                                  VIEWS_FILTER)
-            if not path:
-                return []
-        try:
-            added = self.settings.import_views(source_key, path)
-        except ValueError as exc:
-            show_error(self, "Cannot import saved views",
-                       f"{Path(path).name}: {exc}\n\nChoose a file made with File > Export saved views.")
-            return []
-        self._refresh_views(source_key)
-        self.statusBar().showMessage(f"Imported {len(added)} saved view{'s' if len(added) != 1 else ''}", 5000)
-        return added
-
-    def _refresh_views(self, source_key: str) -> None:
-        self.navigation.set_views(source_key, self.settings.saved_views(source_key))
-        folder = self.navigation.views_folder_index(source_key)
-        if folder.isValid():
-            self.tree.expand(folder)
+        return self.saved_views.import_views(source_key, path)
 
     # -- time zone ---------------------------------------------------------------------------------------
 
@@ -828,7 +519,7 @@ class MainWindow(QMainWindow):
             name = node.view_name
             menu.addAction("Open", lambda: self.open_view(node.source_key, name))
             menu.addAction("Rename…", lambda: self.rename_view(node.source_key, name))
-            menu.addAction("Delete", lambda: self._on_delete_view_requested(node))
+            menu.addAction("Delete", lambda: self.saved_views.confirm_delete(node))
         elif node.kind is NodeKind.VIEWS:
             menu.addAction("Export saved views…", lambda: self.export_views(node.source_key))
         elif node.kind is NodeKind.OVERVIEW:
@@ -841,27 +532,11 @@ class MainWindow(QMainWindow):
             menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             menu.popup(self.tree.viewport().mapToGlobal(pos))
 
-    def _on_delete_view_requested(self, node: Node) -> None:
-        answer = QMessageBox.question(self, "Delete view", f"Delete the saved view {node.view_name!r}?")
-        if answer == QMessageBox.StandardButton.Yes and node.view_name is not None:
-            self.delete_view(node.source_key, node.view_name)
-
     def _on_open_triggered(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Open log database", self.settings.last_folder(), FILE_FILTER)
-        for path in paths:
-            self.open_source(path)
+        self.opener.choose_files()
 
     def _on_connect_triggered(self) -> None:
         self.connect_to_server()
-
-    def _on_recent_triggered(self) -> None:
-        action = self.sender()
-        if isinstance(action, QAction) and action.data():
-            self.open_recent(str(action.data()))
-
-    def _on_clear_recent_triggered(self) -> None:
-        self.settings.clear_recent_sources()
-        self._rebuild_recent_menu()
 
     def _on_demo_triggered(self) -> None:
         self.open_demo()
@@ -870,10 +545,7 @@ class MainWindow(QMainWindow):
         self.save_current_view()
 
     def _on_export_views_triggered(self) -> None:
-        if self._current_source_key() is None:
-            show_error(self, "Cannot export saved views", "Open a source first: views are kept per source.")
-            return
-        self.export_views()
+        self.saved_views.export_from_menu()
 
     def _on_import_views_triggered(self) -> None:
         self.import_views()
@@ -934,13 +606,13 @@ class MainWindow(QMainWindow):
         super().keyPressEvent(event)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if _local_files(event.mimeData().urls() if event.mimeData().hasUrls() else []):
+        if local_files(event.mimeData().urls() if event.mimeData().hasUrls() else []):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        paths = _local_files(event.mimeData().urls() if event.mimeData().hasUrls() else [])
+        paths = local_files(event.mimeData().urls() if event.mimeData().hasUrls() else [])
         if not paths:
             event.ignore()
             return
@@ -981,34 +653,9 @@ class MainWindow(QMainWindow):
                 log.exception("shutting down a tab failed")
         self._tab_keys.clear()
         self.navigation.shutdown()
-        self._demo_cancel.set()
-        if self._demo_runner is not None:
-            self._demo_runner.shutdown()
-        for opening in list(self._openings):
-            with opening.lock:
-                opening.abandoned = True
-        self._opener.shutdown()
+        self.opener.shutdown()
         self.reports.shutdown()
-        for opening in self._openings:
-            if opening.result is not None:
-                opening.result.close()
-        self._openings.clear()
         for source in self._sources.values():
             source.close()
         self._sources.clear()
 
-
-def _display(spec: str) -> str:
-    """How a source is named in messages: the file name, or the URL without password."""
-    if is_url(spec):
-        return strip_password(spec)
-    return Path(spec).name or spec
-
-
-def _safe_name(source: Source) -> str:
-    name = source.path.stem if source.path is not None else source.display_name
-    return "".join(c if c.isalnum() or c in " -_." else "_" for c in name).strip() or "source"
-
-
-def _local_files(urls: list[Any]) -> list[str]:
-    return [url.toLocalFile() for url in urls if url.isLocalFile() and url.toLocalFile()]

@@ -1,0 +1,151 @@
+"""Saved views: save, open, rename, delete, export and import them, per source.
+
+A view is a tab's filters, sort and columns under a name; the settings keep
+them per source and the navigation tree lists them under the source.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+
+from auditviewer.data.source import Source
+from auditviewer.data.views import SavedView
+from auditviewer.qt.models.navigation import Node
+from auditviewer.qt.widgets.msgbox import show_error
+
+if TYPE_CHECKING:
+    from auditviewer.qt.widgets.log_tab import LogTab
+    from auditviewer.qt.widgets.main_window import MainWindow
+
+VIEWS_FILTER = "Saved views (*.json);;All files (*)"
+
+
+def _safe_name(source: Source) -> str:
+    name = source.path.stem if source.path is not None else source.display_name
+    return "".join(c if c.isalnum() or c in " -_." else "_" for c in name).strip() or "source"
+
+
+class SavedViewActions:
+    """The window's saved-view commands, asking the user what they were not given."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+
+    def save_current_view(self, name: str | None = None) -> SavedView | None:
+        """Save the current tab's filters, sort and columns under a name (asked for if not given)."""
+        window = self.window
+        tab = window.current_tab()
+        if tab is None or tab.log_key in ("activity", "overview"):
+            return None
+        key = tab.source.key
+        if name is None:
+            text, ok = QInputDialog.getText(window, "Save view", "Name of the view:", text=tab.title())
+            if not ok or not text.strip():
+                return None
+            name = text.strip()
+            if window.settings.saved_view(key, name) is not None:
+                answer = QMessageBox.question(window, "Save view", f"Replace the saved view {name!r}?")
+                if answer != QMessageBox.StandardButton.Yes:
+                    return None
+        view = tab.view_state(name)
+        window.settings.save_view(key, view)
+        self.refresh(key)
+        window.statusBar().showMessage(f"Saved the view {name!r}", 5000)
+        return view
+
+    def open_view(self, source_key: str, name: str) -> LogTab | None:
+        view = self.window.settings.saved_view(source_key, name)
+        if view is None:
+            return None
+        tab = self.window.open_log(source_key, view.log, view.business_unit)
+        if tab is not None:
+            tab.apply_view(view)
+        return tab
+
+    def rename_view(self, source_key: str, old: str, new: str | None = None) -> bool:
+        if new is None:
+            text, ok = QInputDialog.getText(self.window, "Rename view", "New name:", text=old)
+            if not ok:
+                return False
+            new = text
+        try:
+            self.window.settings.rename_view(source_key, old, new)
+        except (ValueError, KeyError) as exc:
+            show_error(self.window, "Cannot rename the view", str(exc).strip("'\""))
+            return False
+        self.refresh(source_key)
+        return True
+
+    def delete_view(self, source_key: str, name: str) -> None:
+        self.window.settings.delete_view(source_key, name)
+        self.refresh(source_key)
+        self.window.statusBar().showMessage(f"Deleted the view {name!r}", 5000)
+
+    def confirm_delete(self, node: Node) -> None:
+        """Delete a tree item's view once the user says yes."""
+        answer = QMessageBox.question(self.window, "Delete view", f"Delete the saved view {node.view_name!r}?")
+        if answer == QMessageBox.StandardButton.Yes and node.view_name is not None:
+            self.delete_view(node.source_key, node.view_name)
+
+    def export_views(self, source_key: str | None = None, path: str | os.PathLike[str] | None = None) -> int:
+        """Write a source's saved views to a JSON file (asked for if not given); returns how many."""
+        window = self.window
+        source_key = source_key or window._current_source_key()
+        if source_key is None:
+            return 0
+        if path is None:
+            source = window._sources[source_key]
+            suggested = str(Path(window.settings.last_folder() or Path.home()) / f"{_safe_name(source)} views.json")
+            path, _ = QFileDialog.getSaveFileName(window, "Export saved views", suggested, VIEWS_FILTER)
+            if not path:
+                return 0
+        try:
+            n = window.settings.export_views(source_key, path)
+        except OSError as exc:
+            show_error(window, "Cannot export the saved views",
+                       f"{path} cannot be written: {exc.strerror or exc}\n\nChoose another folder.")
+            return 0
+        window.statusBar().showMessage(f"Exported {n} saved view{'s' if n != 1 else ''} to {path}", 5000)
+        return n
+
+    def export_from_menu(self) -> None:
+        """File > Export saved views: says so when there is no source to export from."""
+        if self.window._current_source_key() is None:
+            show_error(self.window, "Cannot export saved views", "Open a source first: views are kept per source.")
+            return
+        self.export_views()
+
+    def import_views(self, source_key: str | None = None,
+                     path: str | os.PathLike[str] | None = None) -> list[SavedView]:
+        """Add the saved views of a JSON file to a source (file asked for if not given)."""
+        window = self.window
+        source_key = source_key or window._current_source_key()
+        if source_key is None:
+            show_error(window, "Cannot import saved views", "Open a source first: views are kept per source.")
+            return []
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(window, "Import saved views", window.settings.last_folder(),
+                                                  VIEWS_FILTER)
+            if not path:
+                return []
+        try:
+            added = window.settings.import_views(source_key, path)
+        except ValueError as exc:
+            show_error(window, "Cannot import saved views",
+                       f"{Path(path).name}: {exc}\n\nChoose a file made with File > Export saved views.")
+            return []
+        self.refresh(source_key)
+        window.statusBar().showMessage(f"Imported {len(added)} saved view{'s' if len(added) != 1 else ''}", 5000)
+        return added
+
+    def refresh(self, source_key: str) -> None:
+        """Show a source's saved views in the tree, folder expanded."""
+        window = self.window
+        window.navigation.set_views(source_key, window.settings.saved_views(source_key))
+        folder = window.navigation.views_folder_index(source_key)
+        if folder.isValid():
+            window.tree.expand(folder)
