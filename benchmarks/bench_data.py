@@ -80,14 +80,26 @@ def ensure_db(path: Path, rows: int) -> None:
     print(f"  generated in {time.perf_counter() - start:.1f} s", flush=True)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--db", type=Path, default=None)
-    parser.add_argument("--export-rows", type=int, default=1_000_000)
-    args = parser.parse_args()
+def benchmark_parser(description: str) -> argparse.ArgumentParser:
+    """The arguments every benchmark takes: the demo database's size, or a database of one's own."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--rows", type=int, default=10_000_000, help="API rows of the generated demo database")
+    parser.add_argument("--db", type=Path, default=None, help="use this database instead")
+    return parser
+
+
+def database(args: argparse.Namespace) -> Path:
+    """The database to measure, generated first when it is the demo and missing."""
     path = args.db or ROOT / "benchmarks" / "data" / f"demo-{args.rows}.db"
     ensure_db(path, args.rows)
+    return path
+
+
+def main() -> int:
+    parser = benchmark_parser(__doc__.splitlines()[0])
+    parser.add_argument("--export-rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+    path = database(args)
     source = open_source(path)
     table = source.log("api")
     engine = source.engine

@@ -11,9 +11,7 @@ bottom in 200 steps. The database is generated on first use, never committed.
 
 from __future__ import annotations
 
-import argparse
 import os
-import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -29,7 +27,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from auditviewer.data.filters import parse_condition  # noqa: E402
 from auditviewer.data.source import open_source  # noqa: E402
-from benchmarks.bench_data import ensure_db, raw_sql  # noqa: E402
+from benchmarks.bench_data import benchmark_parser, database, raw_sql, raw_time  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -62,24 +60,8 @@ def spin_until(app: QApplication, done: Callable[[], bool], timeout: float = 120
         time.sleep(0.001)
 
 
-def raw_ms(path: Path, sql: str) -> float:
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        conn.execute(sql).fetchall()
-        start = time.perf_counter()
-        conn.execute(sql).fetchall()
-        return (time.perf_counter() - start) * 1000
-    finally:
-        conn.close()
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--db", type=Path, default=None)
-    args = parser.parse_args()
-    path = args.db or ROOT / "benchmarks" / "data" / f"demo-{args.rows}.db"
-    ensure_db(path, args.rows)
+    path = database(benchmark_parser(__doc__.splitlines()[0]).parse_args())
 
     QCoreApplication.setOrganizationName("auditviewer-bench")
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
@@ -126,7 +108,7 @@ def main() -> int:
     print(f"{'step':46} {'auditviewer':>12} {'raw sqlite3':>12}")
 
     def line(name: str, ms: float, sql: str | None = None) -> None:
-        raw = f"{raw_ms(path, sql):9.1f} ms" if sql else ""
+        raw = f"{raw_time(path, sql) * 1000:9.1f} ms" if sql else ""
         print(f"{name:46} {ms:9.1f} ms {raw:>12}", flush=True)
 
     line("open tab -> visible rows painted", settle(start), raw_sql(engine, query._select(None).limit(100)))

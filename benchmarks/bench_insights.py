@@ -9,7 +9,6 @@ warm-up; the overview runs once per step after a warm-up of the whole.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from datetime import timedelta
@@ -24,16 +23,11 @@ from auditviewer.data.insights import Params, run_step, steps_for  # noqa: E402
 from auditviewer.data.query import LogQuery  # noqa: E402
 from auditviewer.data.source import open_source  # noqa: E402
 from auditviewer.data.timeline import HOUR, compute_timeline  # noqa: E402
-from benchmarks.bench_data import best, ensure_db  # noqa: E402
+from benchmarks.bench_data import benchmark_parser, best, database  # noqa: E402
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--db", type=Path, default=None)
-    args = parser.parse_args()
-    path = args.db or ROOT / "benchmarks" / "data" / f"demo-{args.rows}.db"
-    ensure_db(path, args.rows)
+    path = database(benchmark_parser(__doc__.splitlines()[0]).parse_args())
     source = open_source(path)
     api = source.log("api")
     print(f"\n{path.name}: api_logs, {LogQuery(api).count():,} rows\n")
