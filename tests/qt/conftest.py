@@ -74,3 +74,26 @@ def no_leftover_threads(qtbot) -> Iterator[None]:
     except qtbot.TimeoutError:
         names = ", ".join(t.name for t in extra()) or "a QThreadPool job"
         pytest.fail(f"the test left threads running: {names}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated demo database shared by the tests that drive the whole window (read-only)."""
+    from auditviewer.data.demo import create_demo
+
+    path = tmp_path_factory.mktemp("demo") / "acme.db"
+    create_demo(path, rows=4_000, seed=11)
+    return path
+
+
+@pytest.fixture
+def window(qtbot, demo_path: Path) -> Iterator:
+    """The real main window on the demo database, shown."""
+    from auditviewer.app import create_main_window
+
+    win = create_main_window([str(demo_path)])
+    qtbot.addWidget(win)
+    win.resize(1400, 850)
+    win.show()
+    yield win
+    win.close()

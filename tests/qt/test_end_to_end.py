@@ -2,38 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMenu, QTabWidget, QTreeView
 
 from auditviewer.app import create_main_window
-from auditviewer.data.demo import create_demo
 from auditviewer.qt.widgets.detail_pane import DetailPane
-
-
-@pytest.fixture(scope="module")
-def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("e2e") / "acme.db"
-    create_demo(path, rows=4_000, seed=11)
-    return path
-
-
-@pytest.fixture
-def window(qtbot, demo_path: Path) -> Iterator:
-    win = create_main_window([str(demo_path)])
-    qtbot.addWidget(win)
-    win.resize(1400, 850)
-    win.show()
-    yield win
-    win.close()
-
-
-def ready(qtbot, tab) -> None:
-    qtbot.waitUntil(lambda: tab.model.total is not None and (tab.model.total == 0
-                    or tab.model.row_values(0) is not None), timeout=10_000)
+from tests.helpers.qtwait import wait_tab_ready
 
 
 def tree_index(window, text: str):
@@ -53,7 +29,7 @@ def test_a_review_of_failed_logins_from_tree_to_all_activity(qtbot, window) -> N
     tabs = window.findChild(QTabWidget, "logTabs")
     assert tabs.count() == 1
     tab = tabs.currentWidget()
-    ready(qtbot, tab)
+    wait_tab_ready(qtbot, tab)
     label = window.findChild(QLabel, "rowCountLabel")
     qtbot.waitUntil(lambda: label.text() == f"{tab.model.total:,} rows", timeout=10_000)
 
@@ -61,11 +37,11 @@ def test_a_review_of_failed_logins_from_tree_to_all_activity(qtbot, window) -> N
     search = tab.findChild(QLineEdit, "searchBox")
     with qtbot.waitSignal(tab.filter_bar.filterChanged, timeout=5_000):
         qtbot.keyClicks(search, "northwind")
-    ready(qtbot, tab)
+    wait_tab_ready(qtbot, tab)
     edit = tab.findChild(QLineEdit, "filterEdit")
     qtbot.keyClicks(edit, "login=failed")
     qtbot.keyClick(edit, Qt.Key.Key_Return)
-    ready(qtbot, tab)
+    wait_tab_ready(qtbot, tab)
     failed = tab.model.total
     assert failed > 0
     qtbot.waitUntil(lambda: label.text().startswith(f"{failed:,} of "), timeout=10_000)
@@ -75,7 +51,7 @@ def test_a_review_of_failed_logins_from_tree_to_all_activity(qtbot, window) -> N
     # Sort oldest first by clicking the date header, then jump to the end (the newest).
     date = tab.model.query.columns.index("date")
     tab.view.sortByColumn(date, Qt.SortOrder.AscendingOrder)
-    ready(qtbot, tab)
+    wait_tab_ready(qtbot, tab)
     first_date = tab.model.data(tab.model.index(0, date))
     tab.view.setFocus()
     qtbot.keyClick(tab.view, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
@@ -106,7 +82,7 @@ def test_a_review_of_failed_logins_from_tree_to_all_activity(qtbot, window) -> N
     assert tabs.count() == 2
     activity = tabs.currentWidget()
     assert tabs.tabText(1) == f"All activity of {email}"
-    ready(qtbot, activity)
+    wait_tab_ready(qtbot, activity)
     logs = set()
     log_col = activity.model.query.columns.index("log")
     for row in range(min(activity.model.total, 100)):
@@ -133,7 +109,7 @@ def test_nothing_is_written_to_the_reviewed_file(qtbot, demo_path: Path, tmp_pat
     key = win.sources()[0].key
     for log_key in ("panel", "api", "sms", "logins"):
         tab = win.open_log(key, log_key)
-        ready(qtbot, tab)
+        wait_tab_ready(qtbot, tab)
         tab.view.selectRow(0)
     win.close()
     QApplication.processEvents()

@@ -15,6 +15,7 @@ from auditviewer.data.filters import Sort
 from auditviewer.data.source import Source, open_source
 from auditviewer.qt.widgets.detail_pane import DetailPane
 from auditviewer.qt.widgets.log_tab import LogTab
+from tests.helpers.qtwait import wait_tab_ready
 
 API_ROWS = 3_000
 
@@ -38,7 +39,7 @@ def open_tab(qtbot, source: Source, log_key: str = "api") -> LogTab:
     qtbot.addWidget(tab)
     tab.resize(1300, 700)
     tab.show()
-    wait_ready(qtbot, tab)
+    wait_tab_ready(qtbot, tab)
     return tab
 
 
@@ -47,12 +48,6 @@ def tab(qtbot, source: Source) -> Iterator[LogTab]:
     tab = open_tab(qtbot, source)
     yield tab
     tab.shutdown()
-
-
-def wait_ready(qtbot, tab: LogTab) -> None:
-    """Counted, and the first row loaded."""
-    qtbot.waitUntil(lambda: tab.model.total is not None and (tab.model.total == 0
-                    or tab.model.row_values(0) is not None), timeout=10_000)
 
 
 def column(tab: LogTab, name: str) -> int:
@@ -73,7 +68,7 @@ def type_filter(qtbot, tab: LogTab, text: str) -> None:
     qtbot.keyClicks(edit, text)
     with qtbot.waitSignal(tab.model.countChanged, timeout=10_000):
         qtbot.keyClick(edit, Qt.Key.Key_Return)
-    wait_ready(qtbot, tab)
+    wait_tab_ready(qtbot, tab)
 
 
 def test_opening_shows_newest_rows_and_the_count(qtbot, tab: LogTab) -> None:
@@ -88,7 +83,7 @@ def test_search_box_applies_after_a_pause(qtbot, tab: LogTab) -> None:
     search = tab.findChild(QLineEdit, "searchBox")
     with qtbot.waitSignal(tab.filter_bar.filterChanged, timeout=5_000):
         qtbot.keyClicks(search, "Transactionals")
-    wait_ready(qtbot, tab)
+    wait_tab_ready(qtbot, tab)
     assert 0 < tab.model.total < API_ROWS
     assert all("Transactionals" in cell(tab, r, "url") for r in loaded_rows(tab))
     assert tab.status()[0] == f"{tab.model.total:,} of {API_ROWS:,} rows"
@@ -107,7 +102,7 @@ def test_advanced_filter_chip_can_be_negated_switched_off_and_removed(qtbot, tab
     actions = {a.text(): a for a in chip.menu().actions()}
     with qtbot.waitSignal(tab.model.countChanged, timeout=10_000):
         actions["Negate"].trigger()
-    wait_ready(qtbot, tab)
+    wait_tab_ready(qtbot, tab)
     assert tab.model.total == API_ROWS - errors
     assert all(int(cell(tab, r, "status")) < 500 for r in loaded_rows(tab))
 
@@ -115,7 +110,7 @@ def test_advanced_filter_chip_can_be_negated_switched_off_and_removed(qtbot, tab
     actions = {a.text(): a for a in chip.menu().actions()}
     with qtbot.waitSignal(tab.model.countChanged, timeout=10_000):
         actions["Switch off"].trigger()
-    wait_ready(qtbot, tab)
+    wait_tab_ready(qtbot, tab)
     assert tab.model.total == API_ROWS
 
     chip = tab.findChild(QToolButton, "conditionChip")
@@ -139,7 +134,7 @@ def test_clicking_a_header_sorts_in_sql(qtbot, tab: LogTab) -> None:
     with qtbot.waitSignal(tab.model.modelReset, timeout=5_000):
         tab.view.horizontalHeader().sectionClicked.emit(column(tab, "status"))
         tab.view.sortByColumn(column(tab, "status"), Qt.SortOrder.AscendingOrder)
-    wait_ready(qtbot, tab)
+    wait_tab_ready(qtbot, tab)
     assert tab.model.query.sort == Sort("status", False)
     statuses = [int(cell(tab, r, "status")) for r in loaded_rows(tab)]
     assert statuses == sorted(statuses) and statuses[0] == 200

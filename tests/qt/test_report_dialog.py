@@ -6,7 +6,6 @@ import csv
 import io
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
@@ -17,8 +16,6 @@ from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog, 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QFileDialog, QMenu, QPushButton
 
-from auditviewer.app import create_main_window
-from auditviewer.data.demo import create_demo
 from auditviewer.data.export import to_text
 from auditviewer.data.filters import parse_condition
 from auditviewer.data.query import LogQuery
@@ -28,35 +25,14 @@ from auditviewer.qt.widgets import msgbox
 from auditviewer.qt.widgets import report_dialog as report_dialog_module
 from auditviewer.qt.widgets.report_dialog import ReportDialog, ReportJob, report_query
 from tests.qt.test_report_pdf import pages_text
-
-
-@pytest.fixture(scope="module")
-def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("reports") / "acme.db"
-    create_demo(path, rows=3_000, seed=9)
-    return path
-
-
-@pytest.fixture
-def window(qtbot, demo_path: Path) -> Iterator:
-    win = create_main_window([str(demo_path)])
-    qtbot.addWidget(win)
-    win.resize(1300, 800)
-    win.show()
-    yield win
-    win.close()
-
-
-def ready(qtbot, tab) -> None:
-    qtbot.waitUntil(lambda: tab.model.total is not None and (tab.model.total == 0
-                    or tab.model.row_values(0) is not None), timeout=10_000)
+from tests.helpers.qtwait import wait_tab_ready
 
 
 @pytest.fixture
 def tab(qtbot, window):
     source = window.sources()[0]
     tab = window.open_log(source.key, "api")
-    ready(qtbot, tab)
+    wait_tab_ready(qtbot, tab)
     return tab
 
 
@@ -93,7 +69,7 @@ def test_the_file_menu_offers_reports_of_the_current_tab(qtbot, window) -> None:
                   actions.csv_action)
     assert not any(a.isEnabled() for a in everything)  # no log tab yet
     tab = window.open_log(window.sources()[0].key, "api")
-    ready(qtbot, tab)
+    wait_tab_ready(qtbot, tab)
     assert all(a.isEnabled() for a in everything)
     window.close_tab()
     assert not any(a.isEnabled() for a in everything)
@@ -105,7 +81,7 @@ def test_the_file_menu_offers_reports_of_the_current_tab(qtbot, window) -> None:
 
 def test_csv_export_is_exactly_what_the_tab_shows(qtbot, window, tab, tmp_path: Path, monkeypatch) -> None:
     tab.add_condition(parse_condition("status>=400"))
-    ready(qtbot, tab)
+    wait_tab_ready(qtbot, tab)
     header = tab.view.horizontalHeader()
     names = [tab.model.column_name(i) for i in range(header.count())]
     header.moveSection(header.visualIndex(names.index("status")), 0)  # Status first
