@@ -88,6 +88,11 @@ class LogTableModel(QAbstractTableModel):
         self._lower_bound = 0
         self._window_offset = 0
         self._severity_columns: set[str] = set()
+        # Per query, so that painting a cell looks nothing up.
+        self._id_column: int | None = None
+        self._int_columns: frozenset[int] = frozenset()
+        # Per loaded page: each row's severity, worked out once when the page arrives.
+        self._severities: dict[int, list[Severity]] = {}
         self.last_query_seconds: float | None = None
         self._fetch_timer = QTimer(self)
         self._fetch_timer.setSingleShot(True)
@@ -140,6 +145,11 @@ class LogTableModel(QAbstractTableModel):
         self._window_offset = 0
         self._severity_columns = {parse_condition(text).column
                                   for outcome in query.table.log_type.outcomes for text in outcome.where}
+        id_name = query.table.log_type.id_column
+        self._id_column = query.columns.index(id_name) if id_name in query.columns else None
+        self._int_columns = frozenset(i for i, name in enumerate(query.columns)
+                                      if query.table.column(name).kind is Kind.INT)  # type: ignore[union-attr]
+        self._severities.clear()
         self.endResetModel()
         self.countChanged.emit()
         self._want(0)
@@ -213,18 +223,18 @@ class LogTableModel(QAbstractTableModel):
             text = self.display_text(value)
             return text if len(text) <= MAX_CELL_CHARS else text[:MAX_CELL_CHARS] + PLACEHOLDER
         if role == Qt.ItemDataRole.UserRole:
-            return values[self._id_index()] if column == 0 and self._id_index() is not None else None
+            return values[self._id_column] if column == 0 and self._id_column is not None else None
         if role == Qt.ItemDataRole.ToolTipRole:
             text = self.display_text(value)
             return text[:2000] if len(text) > 40 else None
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            kind = self._query.table.column(self._query.columns[column])
-            if kind is not None and kind.kind is Kind.INT:
+            if column in self._int_columns:
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             return None
         if role == ROW_ROLE:
             return dict(zip(self._query.columns, values))
-        severity = self._severity(values)
+        page_no, offset = divmod(self._window_offset + row, PAGE_SIZE)
+        severity = self._severities[page_no][offset]
         if role == SEVERITY_ROLE:
             return severity
         colors = _SEVERITY_COLORS.get(severity)
@@ -269,13 +279,6 @@ class LogTableModel(QAbstractTableModel):
     def column_name(self, column: int) -> str:
         assert self._query is not None
         return self._query.columns[column]
-
-    def _id_index(self) -> int | None:
-        assert self._query is not None
-        try:
-            return self._query.columns.index(self._query.table.log_type.id_column)
-        except ValueError:
-            return None
 
     def _severity(self, values: tuple[Any, ...]) -> Severity:
         assert self._query is not None
@@ -357,8 +360,10 @@ class LogTableModel(QAbstractTableModel):
             return
         self.last_query_seconds = task.elapsed
         self._pages[page_no] = page
+        self._severities[page_no] = [self._severity(values) for values in page.rows]
         while len(self._pages) > MAX_PAGES:
-            self._pages.popitem(last=False)
+            evicted, _ = self._pages.popitem(last=False)
+            del self._severities[evicted]
         start = page_no * PAGE_SIZE
         if page.keys:
             self._add_anchor(start, page.keys[0])
