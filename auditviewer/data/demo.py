@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import sqlite3
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -20,6 +19,8 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+
+from auditviewer.data.export import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -474,7 +475,6 @@ def create_demo(path: str | os.PathLike, rows: int = 200_000, seed: int = 1,
         raise ValueError(f"rows must be at least 1, not {rows}")
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} already exists; choose another name or allow overwriting it")
-    tmp = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
     sizes = table_sizes(rows)
     total, done = sum(sizes.values()), 0
 
@@ -490,7 +490,7 @@ def create_demo(path: str | os.PathLike, rows: int = 200_000, seed: int = 1,
         check()
 
     log.info("creating demo database %s (%d rows, seed %d)", target, total, seed)
-    try:
+    with atomic_path(target) as tmp:
         con = sqlite3.connect(tmp, isolation_level=None)
         try:
             for pragma in ("journal_mode=OFF", "synchronous=OFF", "locking_mode=EXCLUSIVE",
@@ -521,9 +521,5 @@ def create_demo(path: str | os.PathLike, rows: int = 200_000, seed: int = 1,
             con.execute("ANALYZE")
         finally:
             con.close()
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     log.info("demo database ready: %s", target)
     return target

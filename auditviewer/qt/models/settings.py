@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 from sqlalchemy.engine import make_url
 
+from auditviewer.data.export import atomic_output
 from auditviewer.data.source import is_url
 from auditviewer.data.views import SavedView, ViewFile
 
@@ -240,10 +241,8 @@ class Settings:
     def export_views(self, source_key: str, path: str | os.PathLike[str]) -> int:
         """Write the source's saved views to a JSON file; returns how many."""
         views = self.saved_views(source_key)
-        target = Path(path)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(ViewFile(views).dumps() + "\n", encoding="utf-8")
-        os.replace(tmp, target)
+        with atomic_output(Path(path), encoding="utf-8") as out:
+            out.write(ViewFile(views).dumps() + "\n")
         return len(views)
 
     def import_views(self, source_key: str, path: str | os.PathLike[str]) -> list[SavedView]:
