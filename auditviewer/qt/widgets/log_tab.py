@@ -18,6 +18,7 @@ from auditviewer.data.query import LogQuery
 from auditviewer.data.source import LogTable, Source
 from auditviewer.data.timestamps import UTC, get_zone
 from auditviewer.data.views import SavedView
+from auditviewer.qt.models.background import LatestResult
 from auditviewer.qt.models.log_model import LogTableModel
 from auditviewer.qt.models.settings import Settings
 from auditviewer.qt.models.tasks import Task, TaskRunner
@@ -51,14 +52,14 @@ class LogTab(QWidget):
         self._title = title
         self._utc = utc
         self._error = ""
-        self._detail_task: Task | None = None
-        self._detail_generation = 0
         self._all_rows: int | None = None
         self._all_rows_task: Task | None = None
 
         self._pages = TaskRunner(f"{log_key}-pages", self)
         self._background = TaskRunner(f"{log_key}-background", self)
         self.model = LogTableModel(self._pages, self._background, self.zone, self)
+        # The selected login's attempts around it: only the newest selection's arrive.
+        self._login_context = LatestResult(self._pages, self)
         self.filter_bar = FilterBar(self.table, self)
         self.filter_bar.set_business_unit(business_unit)
         self.filter_bar.set_utc(utc)
@@ -113,6 +114,8 @@ class LogTab(QWidget):
         self.view.horizontalHeader().customContextMenuRequested.connect(self._on_header_menu)
         self.view.horizontalHeader().sectionMoved.connect(self._save_columns)
         self.detail.activityRequested.connect(self.activityRequested)
+        self._login_context.ready.connect(self._on_login_context_ready)
+        self._login_context.failed.connect(lambda message: log.warning("login context: %s", message))
         cancel = QAction(self)
         cancel.setShortcut(QKeySequence(Qt.Key.Key_Escape))
         cancel.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -317,10 +320,7 @@ class LogTab(QWidget):
     def _on_current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         from auditviewer.data.details import describe_row, login_context
 
-        self._detail_generation += 1
-        if self._detail_task is not None:
-            self._detail_task.cancel()
-            self._detail_task = None
+        self._login_context.cancel(emit=False)  # the previous row's context is no longer wanted
         row = self.model.row_dict(current.row()) if current.isValid() else None
         if row is None:
             self.detail.show_message("Select a row to see its details")
@@ -328,17 +328,15 @@ class LogTab(QWidget):
         zone = self.zone
         self.detail.show_sections(describe_row(self.table, row, zone))
         if self.log_key == "logins" and row.get("email"):
-            generation, table = self._detail_generation, self.table
-            self._detail_task = self._pages.submit(
-                "login context", lambda token: login_context(table, row, token),
-                done=lambda ctx: self._on_login_context(generation, ctx, zone))
+            table = self.table
+            self._login_context.run("login context", lambda token: (login_context(table, row, token), zone))
 
-    def _on_login_context(self, generation: int, context: Any, zone: tzinfo) -> None:
+    def _on_login_context_ready(self, result: tuple[Any, tzinfo]) -> None:
         from auditviewer.data.details import sections_for_login_context
 
-        if generation == self._detail_generation:
-            # Right after "Login details", before the list of every field.
-            self.detail.add_section(sections_for_login_context(context, zone), position=1)
+        context, zone = result
+        # Right after "Login details", before the list of every field.
+        self.detail.add_section(sections_for_login_context(context, zone), position=1)
 
     # -- menus ----------------------------------------------------------------------------------
 
