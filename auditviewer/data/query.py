@@ -135,10 +135,7 @@ class LogQuery:
         cols = [self.table.sa_column(n).label(n) for n in self.columns]
         if keys:
             cols += [p.expr.label(f"_k{i}") for i, p in enumerate(self._parts)]
-        stmt = sa.select(*cols).select_from(self.table.table)
-        where = self.where(token)
-        if where is not None:
-            stmt = stmt.where(where)
+        stmt = self._narrowed(sa.select(*cols).select_from(self.table.table), token)
         order = []
         for part in self._parts:
             descending = part.descending != reverse
@@ -231,45 +228,37 @@ class LogQuery:
         order = [p.expr.desc() if p.descending else p.expr.asc() for p in self._parts]
         keys = [p.expr.label(f"_k{i}") for i, p in enumerate(self._parts)]
         inner = sa.select(*keys, sa.func.row_number().over(order_by=order).label("_rn")).select_from(self.table.table)
-        where = self.where(token)
-        if where is not None:
-            inner = inner.where(where)
-        sub = inner.subquery()
+        sub = self._narrowed(inner, token).subquery()
         stmt = sa.select(*[sub.c[f"_k{i}"] for i in range(len(self._parts))]).where(
             sub.c["_rn"] % step == 0).order_by(sub.c["_rn"])
         return self._run(stmt, lambda r: [tuple(row) for row in r], token)
 
     # -- counts ---------------------------------------------------------------------
 
-    def _filtered_ids(self, token: CancelToken | None) -> sa.Select:
-        stmt = sa.select(sa.literal(1).label("one")).select_from(self.table.table)
+    def _narrowed(self, stmt: sa.Select, token: CancelToken | None) -> sa.Select:
+        """``stmt`` with the filter's WHERE clause, if there is one."""
         where = self.where(token)
         return stmt.where(where) if where is not None else stmt
 
     def count(self, token: CancelToken | None = None) -> int:
         """The exact number of rows; can take seconds on a big table, so run it apart."""
-        stmt = sa.select(sa.func.count()).select_from(self.table.table)
-        where = self.where(token)
-        if where is not None:
-            stmt = stmt.where(where)
+        stmt = self._narrowed(sa.select(sa.func.count()).select_from(self.table.table), token)
         return int(self._run(stmt, lambda r: r.scalar() or 0, token))
 
     def count_capped(self, cap: int, token: CancelToken | None = None) -> tuple[int, bool]:
         """Count up to ``cap`` rows: (count, exact). Cheap, for the first moment."""
-        sub = self._filtered_ids(token).limit(cap + 1).subquery()
+        ids = sa.select(sa.literal(1).label("one")).select_from(self.table.table)
+        sub = self._narrowed(ids, token).limit(cap + 1).subquery()
         n = int(self._run(sa.select(sa.func.count()).select_from(sub), lambda r: r.scalar() or 0, token))
         return (cap, False) if n > cap else (n, True)
 
     def time_range(self, token: CancelToken | None = None) -> tuple[datetime | None, datetime | None]:
         """Oldest and newest time of the filtered rows."""
         time = self.table.sa_column(self.table.log_type.time_column)
-        where = self.where(token)
         # Two subqueries: SQLite answers a lone min() or max() from the index ends,
         # but reads the whole index for min() and max() in one SELECT.
-        ends = []
-        for func in (sa.func.min, sa.func.max):
-            sub = sa.select(func(time)).select_from(self.table.table)
-            ends.append((sub.where(where) if where is not None else sub).scalar_subquery())
+        ends = [self._narrowed(sa.select(func(time)).select_from(self.table.table), token).scalar_subquery()
+                for func in (sa.func.min, sa.func.max)]
         low, high = self._run(sa.select(*ends), lambda r: r.one(), token)
         low, high = parse_stored(low), parse_stored(high)
         return (low if isinstance(low, datetime) else None, high if isinstance(high, datetime) else None)
@@ -348,10 +337,7 @@ class LogQuery:
                               f"valid columns: {', '.join(self.table.column_names)}")
         expr = self.table.sa_column(col.name)
         n = sa.func.count().label("n")
-        stmt = sa.select(expr, n).select_from(self.table.table)
-        where = self.where(token)
-        if where is not None:
-            stmt = stmt.where(where)
+        stmt = self._narrowed(sa.select(expr, n).select_from(self.table.table), token)
         stmt = stmt.group_by(expr).order_by(n.desc(), expr).limit(limit)
         return self._run(stmt, lambda r: [(v, int(c)) for v, c in r], token)
 
