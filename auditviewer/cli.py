@@ -190,6 +190,7 @@ def source_info(source: Source) -> dict[str, Any]:
     return {
         "source": source.display_name,
         "database": source.dialect,
+        "notice": source.notice,
         "logs": logs,
         "business_units": [{"id": u.id, "name": u.name} for u in source.business_units],
         "problems": source.problems,
@@ -204,6 +205,8 @@ def _info(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         print(f"{info['source']} ({info['database']})")
+        if info["notice"]:
+            print(f"note: {info['notice']}")
         for item in info["logs"]:
             print(f"\n{item['label']} (table {item['table']})")
             print(f"  rows:     {item['rows']:,}")
@@ -278,6 +281,7 @@ def _export(args: argparse.Namespace) -> int:
     options = ReportOptions(title=args.title, mask=args.mask, orientation=args.orientation or "auto",
                             sign_off=args.sign_off, zone=zone)
     with open_source(args.source) as source:
+        _say_notice(source)
         table = source.log(kind.key)
         flt = build_filter(source, args, zone)
         query = LogQuery(table, flt, sort, columns, zone)
@@ -315,6 +319,7 @@ def _insights(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     with open_source(args.source) as source:
+        _say_notice(source)
         overview = compute_overview(source, params)
     if args.json:
         json.dump(to_dict(overview), sys.stdout, indent=2, ensure_ascii=False)
@@ -324,6 +329,11 @@ def _insights(args: argparse.Namespace) -> int:
     for problem in overview.problems:
         print(f"auditviewer-cli: not looked at: {problem}", file=sys.stderr)
     return 0
+
+
+def _say_notice(source: Source) -> None:
+    if source.notice:
+        print(f"auditviewer-cli: note: {source.notice}", file=sys.stderr)
 
 
 def _rows_progress(done: int) -> None:

@@ -1,9 +1,10 @@
 """Opening an exported log database read-only and discovering its log tables.
 
 A source is a path to a SQLite file or a SQLAlchemy URL. SQLite files are
-opened with ``mode=ro`` (or ``immutable=1`` where a read-only open would have
-to create a ``-wal``/``-shm`` file), so the file and its folder stay exactly as
-they were. Server sessions start every transaction read-only.
+opened with ``mode=ro``, ``immutable=1`` for a WAL database with nothing in its
+``-wal``, or through a private snapshot when the file's journal state needs a
+write to be read right (see sqlitefile.py), so the file and its folder stay
+exactly as they were. Server sessions start every transaction read-only.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from sqlalchemy.pool import QueuePool
 
 from auditviewer.data.errors import SchemaError, SourceError
 from auditviewer.data.logtypes import LOG_TYPES, ColumnSpec, Kind, LogType
+from auditviewer.data.sqlitefile import (SQLITE_READONLY_ROLLBACK, How, Snapshot, changed_since, prepare,
+                                          stamp, uri)
 from auditviewer.data.timestamps import ServerTimestamp, SqliteTextTimestamp
 
 log = logging.getLogger(__name__)
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
 CONNECT_TIMEOUT_S = 10
 _DRIVERS = {
     "postgresql": "postgresql+psycopg",
@@ -115,6 +117,9 @@ class Source:
         self.logs: dict[str, LogTable] = {}
         self.problems: dict[str, str] = {}
         self.business_units: list[BusinessUnit] = []
+        #: A sentence for the user when the source is not read quite as usual (a private snapshot).
+        self.notice: str | None = None
+        self.snapshot: Snapshot | None = None
 
     @property
     def dialect(self) -> str:
@@ -156,6 +161,8 @@ class Source:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.snapshot is not None:
+            self.snapshot.remove()
 
     def __enter__(self) -> "Source":
         return self
@@ -221,50 +228,16 @@ def open_source(spec: str | os.PathLike[str]) -> Source:
 
 # -- SQLite -----------------------------------------------------------------
 
-def _check_sqlite_file(path: Path) -> bool:
-    """Validate the file before SQLite sees it; returns whether it is in WAL mode."""
-    if not path.exists():
-        raise SourceError(f"{path}: no such file")
-    if path.is_dir():
-        raise SourceError(f"{path} is a folder, not a database file")
-    try:
-        with path.open("rb") as fh:
-            header = fh.read(100)
-    except OSError as exc:
-        raise SourceError(f"{path} cannot be read: {exc.strerror or exc}") from exc
-    if len(header) == 0:
-        raise SourceError(f"{path} is empty: it is not a database")
-    if not header.startswith(SQLITE_MAGIC):
-        raise SourceError(f"{path} is not a SQLite database (the file does not start with a SQLite header)")
-    if len(header) < 100:
-        raise SourceError(f"{path} is damaged: its SQLite header is cut short")
-    return header[18] == 2 or header[19] == 2
-
-
-def _sqlite_uri(path: Path, immutable: bool) -> str:
-    return path.resolve().as_uri() + ("?immutable=1" if immutable else "?mode=ro")
-
-
 def _open_sqlite(spec: str, path: Path) -> Source:
-    wal = _check_sqlite_file(path)
-    wal_file = path.with_name(path.name + "-wal")
-    # A WAL database with no -wal file holds everything in the main file; a
-    # read-only open would still create -wal/-shm beside it, so read it as
-    # immutable. With a -wal present, its pages matter: read through it.
-    immutable = wal and not wal_file.exists()
+    plan, snapshot = prepare(path)
+    read_path, how = (snapshot.db, How.IMMUTABLE) if snapshot is not None else (path, plan.how)
+    opened = stamp(path)
 
     def connect() -> sqlite3.Connection:
-        nonlocal immutable
-        try:
-            conn = sqlite3.connect(_sqlite_uri(path, immutable), uri=True, check_same_thread=False)
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlite3.OperationalError:
-            if immutable:
-                raise
-            # Read-only media: the -shm file cannot be made. Fall back to immutable.
-            log.warning("%s: read-only open failed, reading it as immutable", path)
-            immutable = True
-            conn = sqlite3.connect(_sqlite_uri(path, True), uri=True, check_same_thread=False)
+        changed = changed_since(path, how, opened) if snapshot is None else None
+        if changed:
+            raise SourceError(changed)
+        conn = sqlite3.connect(uri(read_path, how), uri=True, check_same_thread=False)
         conn.execute("PRAGMA query_only = ON")
         return conn
 
@@ -272,6 +245,9 @@ def _open_sqlite(spec: str, path: Path) -> Source:
         "sqlite://", creator=connect, poolclass=QueuePool, pool_size=4, max_overflow=4
     )
     source = Source(spec, engine, make_url(f"sqlite:///{path}"), path.resolve(), None)
+    if snapshot is not None:
+        source.snapshot = snapshot
+        source.notice = f"{path.name} is read from a private copy: {snapshot.reason}."
     return _discovered(source, f"{path} cannot be read")
 
 
@@ -303,10 +279,10 @@ def _discovered(source: Source, where: str) -> Source:
     try:
         _discover(source)
     except sa.exc.DBAPIError as exc:
-        source.engine.dispose()
+        source.close()
         raise SourceError(f"{where}: {describe_db_error(exc)}") from exc
-    except Exception:
-        source.engine.dispose()
+    except BaseException:
+        source.close()
         raise
     return source
 
@@ -323,6 +299,9 @@ def describe_db_error(exc: BaseException) -> str:
     text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
     if "malformed" in text or "not a database" in text:
         return f"the database is damaged ({text})"
+    if getattr(orig, "sqlite_errorcode", None) == SQLITE_READONLY_ROLLBACK:
+        return ("a program writing to the file stopped in the middle of a transaction; "
+                "open the file again to read its committed rows")
     return text
 
 

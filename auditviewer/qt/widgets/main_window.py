@@ -243,7 +243,11 @@ class MainWindow(QMainWindow):
             self.settings.set_last_folder(str(source.path.parent))
         self._update_title()
         log.info("opened %s", source.key)
-        self.statusBar().showMessage(f"Opened {source.display_name}", 5000)
+        if source.notice:  # e.g. read from a private snapshot: say so until another message replaces it
+            log.info("%s", source.notice)
+            self.statusBar().showMessage(f"Opened {source.display_name}. {source.notice}")
+        else:
+            self.statusBar().showMessage(f"Opened {source.display_name}", 5000)
         self.sourceOpened.emit(source.key)
         return source
 
