@@ -95,6 +95,23 @@ def check_header(path: Path) -> bool:
     return header[18] == 2 or header[19] == 2
 
 
+def check_length(path: Path) -> None:
+    """Refuse a file shorter than its header says: SQLite would read the missing end as zeros."""
+    with path.open("rb") as fh:
+        header = fh.read(100)
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    # The page count is kept by every SQLite since 3.7.0, and valid when the change counter
+    # matches the "version valid for" number.
+    if pages == 0 or header[24:28] != header[92:96]:
+        return
+    size, expected = path.stat().st_size, pages * page_size
+    if size < expected:
+        raise SourceError(f"{path} is damaged: the file is cut short ({size:,} bytes of the {expected:,} "
+                          "its header gives)")
+
+
 def journal_is_hot(path: Path) -> bool:
     """Whether ``path``'s -journal holds an unfinished transaction (as SQLite judges: non-empty,
     first byte not zero). A journal held by a live writer looks the same; a snapshot is right then too."""
@@ -133,6 +150,7 @@ def plan_open(path: Path) -> Plan:
                        f"would create or change {path.name}-shm beside it")
     if copy:
         return Plan(How.SNAPSHOT, "; ".join(reasons), tuple(copy))
+    check_length(path)  # (a journal or -wal may account for a shorter file: the snapshot's check covers those)
     return Plan(How.IMMUTABLE if wal_header else How.READ_ONLY)
 
 
