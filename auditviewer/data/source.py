@@ -65,6 +65,9 @@ class LogTable:
     columns: list[Column]
     table: sa.TableClause
     source: "Source" = field(repr=False)
+    #: Where ``id`` is not a key (no primary key: repeated or NULL ids), the unique column that
+    #: breaks ties in sort order, so paging meets every row once (SQLite's rowid); else None.
+    tiebreak: str | None = None
 
     def column(self, name: str) -> Column | None:
         lowered = name.strip().lower()
@@ -353,13 +356,17 @@ def _describe_table(source: Source, inspector: sa.Inspector, log_type: LogType, 
             f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
         )
     leading = set()
+    id_name = log_type.id_column
+    id_unique = False
     for index in inspector.get_indexes(db_name, schema=source.schema):
         cols = index.get("column_names") or []
         if cols and cols[0]:
             leading.add(cols[0].lower())
+        id_unique = id_unique or (bool(index.get("unique")) and [str(c).lower() for c in cols] == [id_name])
     pk = inspector.get_pk_constraint(db_name, schema=source.schema).get("constrained_columns") or []
     if pk:
         leading.add(pk[0].lower())
+    id_unique = id_unique or [c.lower() for c in pk] == [id_name]
 
     columns: list[Column] = []
     for spec in log_type.columns:
@@ -387,7 +394,24 @@ def _describe_table(source: Source, inspector: sa.Inspector, log_type: LogType, 
             type_ = sa.String()
         sa_columns.append(sa.column(col.db_name, type_))
     table = sa.table(db_name, *sa_columns, schema=source.schema)
-    return LogTable(log_type, db_name, columns, table, source)
+    tiebreak = None if id_unique else _rowid_name(source, db_name, set(by_lower))
+    return LogTable(log_type, db_name, columns, table, source, tiebreak)
+
+
+def _rowid_name(source: Source, table: str, columns: set[str]) -> str | None:
+    """SQLite's own row id under a name no column hides, or None (a server, a WITHOUT ROWID table)."""
+    if source.dialect != "sqlite":
+        return None
+    name = next((n for n in ("rowid", "_rowid_", "oid") if n not in columns), None)
+    if name is None:
+        return None
+    quoted = source.engine.dialect.identifier_preparer.quote(table)
+    try:
+        with source.engine.connect() as conn:
+            conn.exec_driver_sql(f"SELECT {name} FROM {quoted} LIMIT 0")
+    except sa.exc.DBAPIError:
+        return None
+    return name
 
 
 def _timestamp_type(source: Source, table: str, column: str, reflected: sa.types.TypeEngine) -> sa.types.TypeEngine:

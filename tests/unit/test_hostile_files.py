@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from pathlib import Path
 
 import pytest
 
 from auditviewer.cli import main
+from auditviewer.data.filters import Sort
+from auditviewer.data.query import LogQuery
+from auditviewer.data.source import open_source
 from tests.helpers import journals
 from tests.helpers.hostile import CASE_IDS, CASES, Case
 
@@ -118,3 +122,35 @@ def test_the_command_line_reads_right_or_says_why(case: Case, place: tuple[Path,
             _check(case, args, code, stdout, stderr, out)
     assert journals.fingerprint(given) == before
 
+
+# -- found by the suite -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sort", [Sort("date", True), Sort("date", False), Sort("id", False), Sort("id", True),
+                                  Sort("url", False)], ids=lambda s: s.text())
+def test_paging_a_table_without_a_primary_key_meets_every_row_once(tmp_path: Path, sort: Sort) -> None:
+    """Ids repeat (across page boundaries) and some are NULL: the window pages by keyset, and must still
+    show each row once, forwards, backwards and from the middle."""
+    path = tmp_path / "nokey.db"
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("CREATE TABLE api_logs (id INTEGER, date TEXT, url TEXT, method TEXT, status INTEGER, "
+                     "remote_ip TEXT)")
+        conn.executemany("INSERT INTO api_logs VALUES (?, ?, ?, 'GET', 200, '10.0.0.1')",
+                         [(None if i % 7 == 0 else i // 10, f"2025-01-01 00:{i // 250:02d}:00", f"/u/{i:04d}")
+                          for i in range(1000)])
+    with open_source(path) as source:
+        assert source.log("api").tiebreak == "rowid"
+        query = LogQuery(source.log("api"), sort=sort, columns=["url"])
+        forward = query.first(90)
+        urls, keys = [r[0] for r in forward.rows], list(forward.keys)
+        while (page := query.after(keys[-1], 90)).rows:
+            urls += [r[0] for r in page.rows]
+            keys += page.keys
+        assert sorted(urls) == [f"/u/{i:04d}" for i in range(1000)]
+        backward = query.last(90)
+        back = [r[0] for r in backward.rows]
+        first_key = backward.keys[0]
+        while (page := query.before(first_key, 90)).rows:
+            back = [r[0] for r in page.rows] + back
+            first_key = page.keys[0]
+        assert back == urls
+        assert [r[0] for r in query.at(455, 30, total=1000).rows] == urls[455:485]
