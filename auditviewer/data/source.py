@@ -303,6 +303,15 @@ def _mysql_session_utc(dbapi_connection, _record) -> None:  # noqa: ANN001 - SQL
         cur.execute("SET time_zone = '+00:00'")
 
 
+def permission_denied(exc: BaseException) -> bool:
+    """Whether a server refused a statement for lack of a privilege (the rest of the source may be fine)."""
+    orig = getattr(exc, "orig", None) or exc
+    if getattr(orig, "sqlstate", None) == "42501":  # PostgreSQL: insufficient_privilege
+        return True
+    args = getattr(orig, "args", ())
+    return bool(args) and args[0] in (1142, 1143)  # MySQL: SELECT command denied (table, column)
+
+
 def describe_db_error(exc: BaseException) -> str:
     """The driver's own message, first line only, without SQL or parameters."""
     orig = getattr(exc, "orig", None) or exc
@@ -335,10 +344,19 @@ def _discover(source: Source) -> None:
         if db_name is None:
             continue
         try:
-            source.logs[log_type.key] = _describe_table(source, inspector, log_type, db_name)
+            table = _describe_table(source, inspector, log_type, db_name)
+            if source.dialect != "sqlite":  # a server role may see a table it may not read
+                with source.engine.connect() as conn:
+                    conn.execute(sa.select(*table.table.c).limit(0)).all()
+            source.logs[log_type.key] = table
         except SchemaError as exc:
             source.problems[log_type.key] = str(exc)
             log.warning("%s", exc)
+        except sa.exc.DBAPIError as exc:
+            if not permission_denied(exc):
+                raise
+            source.problems[log_type.key] = f"{where}: table {db_name} cannot be read: {describe_db_error(exc)}"
+            log.warning("%s", source.problems[log_type.key])
     if not source.logs and not source.problems:
         expected = ", ".join(lt.table for lt in LOG_TYPES)
         raise SchemaError(f"{where} holds no log tables (expected at least one of: {expected})")
