@@ -1,7 +1,8 @@
 """``auditviewer-cli``: look into and export exported log databases from a shell.
 
 Exit codes: 0 done, 2 bad arguments (including a filter that does not fit the
-log), 1 anything else (a file that is not a database, a server that is down).
+log, or a URL parameter the database driver does not take), 1 anything else (a
+file that is not a database, a server that is down).
 Messages go to stderr; data goes to stdout or the output file.
 """
 
@@ -16,7 +17,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from auditviewer import __version__
-from auditviewer.data.errors import AuditViewerError, FilterError
+from auditviewer.data.errors import AuditViewerError, FilterError, UrlParameterError
 from auditviewer.data.filters import Filter, Sort, describe, parse_condition
 from auditviewer.data.logtypes import LOG_TYPES, log_type
 from auditviewer.data.report import ReportOptions
@@ -152,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return selftest.run()
         return _demo(args)
-    except (UsageError, FilterError) as exc:
+    except (UsageError, FilterError, UrlParameterError) as exc:
         print(f"auditviewer-cli: error: {exc}", file=sys.stderr)
         return 2
     except AuditViewerError as exc:

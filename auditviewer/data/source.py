@@ -24,6 +24,7 @@ from auditviewer.data.logtypes import LOG_TYPES, ColumnSpec, Kind, LogType
 from auditviewer.data.sqlitefile import (SQLITE_READONLY_ROLLBACK, How, Snapshot, changed_since, prepare,
                                           stamp, uri)
 from auditviewer.data.timestamps import ServerTimestamp, SqliteTextTimestamp
+from auditviewer.data.urlparams import check_url_parameters
 
 log = logging.getLogger(__name__)
 
@@ -206,6 +207,7 @@ def normalise_url(spec: str) -> tuple[URL, str | None]:
     elif backend != "sqlite":
         raise SourceError(f"unsupported database {backend!r}: use a SQLite file, postgresql:// or mysql://")
     query = dict(url.query)
+    check_url_parameters(url.get_backend_name(), query)
     schema = query.pop("schema", None)
     if isinstance(schema, tuple):
         schema = schema[-1]
@@ -265,7 +267,8 @@ def _decode_text(data: bytes) -> str:
 
 def _open_server(spec: str, url: URL, schema: str | None) -> Source:
     backend = url.get_backend_name()
-    connect_args: dict[str, object] = {"connect_timeout": CONNECT_TIMEOUT_S}
+    # Given in the URL it has been checked to be a whole number of seconds (urlparams.py).
+    connect_args: dict[str, object] = {"connect_timeout": int(url.query.get("connect_timeout", CONNECT_TIMEOUT_S))}
     if backend == "postgresql":
         # Every transaction of every session is read-only, enforced by the server.
         connect_args["options"] = "-c default_transaction_read_only=on -c TimeZone=UTC"
@@ -280,6 +283,7 @@ def _open_server(spec: str, url: URL, schema: str | None) -> Source:
         ) from exc
     if backend == "mysql":
         sa.event.listen(engine, "connect", _mysql_session_utc)
+        sa.event.listen(engine, "handle_error", _mysql_forget_lost_results)
     source = Source(spec, engine, url, None, schema)
     return _discovered(source, mask_url(url))
 
@@ -312,10 +316,28 @@ def permission_denied(exc: BaseException) -> bool:
     return bool(args) and args[0] in (1142, 1143)  # MySQL: SELECT command denied (table, column)
 
 
+def _mysql_forget_lost_results(context: sa.engine.ExceptionContext) -> None:
+    """When the connection is gone (killed, server restarted), a streamed pymysql result still
+    counts as unread: closing or collecting it then reads from the closed socket, and each try
+    prints a traceback ("Error closing cursor", "Exception ignored in ..."). Nothing is left to
+    read: mark it finished, so the one message that matters is the only one."""
+    # (SQLAlchemy 2.1 declares ExceptionContext.cursor but may leave it unset: ask the execution too.)
+    cursor = getattr(context, "cursor", None) or getattr(context.execution_context, "cursor", None)
+    conn = getattr(cursor, "connection", None)
+    if conn is None or getattr(conn, "_sock", True) is not None:  # not pymysql, or still connected
+        return
+    for result in (getattr(cursor, "_result", None), getattr(conn, "_result", None)):
+        if getattr(result, "unbuffered_active", False):
+            result.unbuffered_active = False
+
+
 def describe_db_error(exc: BaseException) -> str:
     """The driver's own message, first line only, without SQL or parameters."""
     orig = getattr(exc, "orig", None) or exc
     text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    args = getattr(orig, "args", ())
+    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):  # pymysql: (code, text)
+        text = f"{args[1].strip()} (MySQL error {args[0]})"
     if "malformed" in text or "not a database" in text:
         return f"the database is damaged ({text})"
     if getattr(orig, "sqlite_errorcode", None) == SQLITE_READONLY_ROLLBACK:
