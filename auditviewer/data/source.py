@@ -255,7 +255,7 @@ def _open_sqlite(spec: str, path: Path) -> Source:
     source = Source(spec, engine, make_url(f"sqlite:///{path}"), path.resolve(), None)
     if snapshot is not None:
         source.snapshot = snapshot
-        source.notice = f"{path.name} is read from a private copy: {snapshot.reason}."
+        source.notice = f"{path.name} is read from a private copy, because {snapshot.reason}."
     return _discovered(source, f"{path} cannot be read")
 
 

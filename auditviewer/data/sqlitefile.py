@@ -132,8 +132,8 @@ def wal_has_pages(path: Path) -> bool:
 
 
 def hot_journal_reason(path: Path) -> str:
-    return (f"a program writing to it stopped in the middle of a transaction and left {path.name}-journal "
-            "beside it; the unfinished transaction was rolled back in the copy, so only committed rows are shown")
+    return (f"its writer stopped mid-transaction (see {path.name}-journal), and only committed rows "
+            "are shown")
 
 
 def plan_open(path: Path) -> Plan:
@@ -146,10 +146,10 @@ def plan_open(path: Path) -> Plan:
         reasons.append(hot_journal_reason(path))
     if wal_has_pages(path):
         copy.append("-wal")
-        reasons.append(f"its latest changes are still in {path.name}-wal, and reading them in place "
-                       f"would create or change {path.name}-shm beside it")
+        reasons.append(f"its newest rows are in {path.name}-wal, which cannot be read in place without "
+                       "writing beside it")
     if copy:
-        return Plan(How.SNAPSHOT, "; ".join(reasons), tuple(copy))
+        return Plan(How.SNAPSHOT, " and ".join(reasons), tuple(copy))
     check_length(path)  # (a journal or -wal may account for a shorter file: the snapshot's check covers those)
     return Plan(How.IMMUTABLE if wal_header else How.READ_ONLY)
 

@@ -124,3 +124,26 @@ def test_the_window_reads_right_or_says_why(qtbot, main_window, case: Case, tmp_
             window.close_source(source.key)
             assert snapshot is None or not snapshot.folder.exists()
     assert journals.fingerprint(given) == before
+
+
+def test_a_big_private_copy_is_made_off_the_gui_thread(qtbot, main_window, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditviewer.qt.widgets import source_opener
+
+    monkeypatch.setattr(source_opener, "BACKGROUND_COPY_BYTES", 1)  # every copy counts as big here
+    window = main_window
+    path = journals.build_wal(tmp_path)
+    before = journals.fingerprint(tmp_path)
+    assert window.open_source(str(path)) is None  # under way in the background
+    assert window.opening()
+    qtbot.waitUntil(lambda: len(window.sources()) == 1, timeout=30_000)
+    assert not window.opening() and not msgbox.shown
+    source = window.sources()[0]
+    assert "live.db is read from a private copy" in window.statusBar().currentMessage()
+    tab = window.open_log(source.key, "api")
+    wait_tab_ready(qtbot, tab)
+    assert tab.model.total == 1050
+    snapshot = source.snapshot
+    window.close_source(source.key)
+    assert not snapshot.folder.exists()
+    assert journals.fingerprint(tmp_path) == before

@@ -354,8 +354,8 @@ def test_info_and_exports_say_the_file_was_read_from_a_private_copy(tmp_path: Pa
     assert main(["info", str(db_path)]) == 0
     out, err = capsys.readouterr()
     assert "rows:     1,000" in out
-    assert ("note: crashed.db is read from a private copy: a program writing to it stopped in the middle of a "
-            "transaction and left crashed.db-journal beside it") in out
+    assert ("note: crashed.db is read from a private copy, because its writer stopped mid-transaction (see "
+            "crashed.db-journal), and only committed rows are shown.") in out
     assert main(["info", str(db_path), "--json"]) == 0
     assert "private copy" in json.loads(capsys.readouterr().out)["notice"]
     assert main(["export", str(db_path), "--log", "api", "--format", "csv", "-o", str(tmp_path / "out" / "x.csv")]) == 0

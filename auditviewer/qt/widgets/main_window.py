@@ -245,7 +245,7 @@ class MainWindow(QMainWindow):
         log.info("opened %s", source.key)
         if source.notice:  # e.g. read from a private snapshot: say so until another message replaces it
             log.info("%s", source.notice)
-            self.statusBar().showMessage(f"Opened {source.display_name}. {source.notice}")
+            self.statusBar().showMessage(source.notice)  # it names the file: "x.db is read from a private copy…"
         else:
             self.statusBar().showMessage(f"Opened {source.display_name}", 5000)
         self.sourceOpened.emit(source.key)

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QProgressDialog
+from PySide6.QtWidgets import QFileDialog, QLabel, QProgressDialog
 
 from auditviewer.data.cancel import CancelToken
 from auditviewer.data.errors import AuditViewerError, QueryCancelled, SchemaError
 from auditviewer.data.source import Source, is_url, open_source
+from auditviewer.data.sqlitefile import How, plan_open
 from auditviewer.qt.models.settings import demo_path, secrets_of, strip_password
 from auditviewer.qt.models.tasks import TaskRunner
 from auditviewer.qt.widgets.connect_dialog import ConnectDialog, scrub
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FILE_FILTER = "Log databases (*.db *.sqlite *.sqlite3 *.db3);;All files (*)"
+#: A file needing a private copy at least this big opens in the background, behind a progress dialog.
+BACKGROUND_COPY_BYTES = 32 * 1024 * 1024
 
 
 def _open_hint(exc: BaseException, server: bool) -> str:
@@ -53,6 +56,17 @@ def _open_hint(exc: BaseException, server: bool) -> str:
 
 def _is_server(spec: str) -> bool:
     return is_url(spec) and not spec.lower().startswith("sqlite")
+
+
+def _needs_a_big_copy(spec: str) -> bool:
+    """Whether the file can only be read right through a private copy (sqlitefile.py), and a big one."""
+    if is_url(spec):
+        return False
+    path = Path(spec)
+    try:
+        return plan_open(path).how is How.SNAPSHOT and path.stat().st_size >= BACKGROUND_COPY_BYTES
+    except (AuditViewerError, OSError):
+        return False  # opened the ordinary way, which says what is wrong
 
 
 def display(spec: str) -> str:
@@ -109,6 +123,9 @@ class SourceOpener(QObject):
         if already is not None:
             window._select_source(already.key)
             return already
+        if _needs_a_big_copy(spec):  # minutes, maybe: not on the GUI thread
+            self._open_in_background(spec)
+            return None
         try:
             source = open_source(spec)
         except Exception as exc:
@@ -153,6 +170,12 @@ class SourceOpener(QObject):
         dialog = QProgressDialog(f"Connecting to {name}…", "Cancel", 0, 0, self.window)
         dialog.setObjectName("connectProgress")
         dialog.setWindowTitle("Connecting")
+        if not _is_server(spec):  # a file that needs a private copy first
+            dialog.setWindowTitle("Opening")
+            label = dialog.findChild(QLabel)
+            if label is not None:
+                label.setTextFormat(Qt.TextFormat.PlainText)  # a file name is not markup
+            dialog.setLabelText(f"Opening {name}: making a private copy to read it safely…")
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(300)
         dialog.setAutoClose(False)
