@@ -4,20 +4,18 @@
 Lines are written here; Excel by ``xlsx``; PDF by the Qt page renderer
 (``auditviewer.qt.report.painter``), imported by name only when a PDF is
 asked for, so this layer never loads Qt. Writing goes to a temporary file
-beside the target, renamed into place only when every row is written: a
-cancelled or failed export leaves no half-written file behind.
+beside the target, renamed into place only when every row is written
+(``outfile``): a cancelled or failed export leaves no half-written file behind.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import importlib
 import io
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -26,6 +24,7 @@ from typing import IO, Any
 from auditviewer.data.cancel import CancelToken
 from auditviewer.data.logtypes import Kind
 from auditviewer.data.masking import row_masker
+from auditviewer.data.outfile import atomic_output
 from auditviewer.data.query import LogQuery
 from auditviewer.data.report import Report, ReportOptions, build_report
 from auditviewer.data.timestamps import UTC
@@ -143,54 +142,6 @@ def export(query: LogQuery, fmt: str, target: str | os.PathLike[str] | IO[str], 
 
     renderer.write_pdf(report, target, progress=pages_done, cancelled=lambda: token.cancelled)
     return report.row_count
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """A temporary path beside ``path``, renamed to it only if the block finishes without error.
-
-    For writers that open files themselves (openpyxl, Qt's PDF writer). The
-    file gets the permissions a new file would (or the replaced file's), not
-    the owner-only ones of a temporary file.
-    """
-    path = Path(path)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
-    os.close(fd)
-    temp = Path(name)
-    try:
-        yield temp
-        _give_mode(temp, path)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-
-
-@contextlib.contextmanager
-def atomic_output(path: Path, mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
-    """A file that appears at ``path`` only if the block finishes without error."""
-    with atomic_path(path) as temp, open(temp, mode, **kwargs) as out:
-        yield out
-
-
-def _give_mode(temp: Path, target: Path) -> None:
-    try:
-        mode = target.stat().st_mode & 0o777
-    except OSError:
-        mode = 0o666 & ~_umask()
-    with contextlib.suppress(OSError):
-        os.chmod(temp, mode)
-
-
-def _umask() -> int:
-    """The process's umask, read without setting it (os.umask would race with other threads)."""
-    with contextlib.suppress(OSError, ValueError):
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    return 0o022
 
 
 def to_text(query: LogQuery, fmt: str = "csv", **kwargs: Any) -> str:

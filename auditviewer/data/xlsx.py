@@ -8,7 +8,7 @@ The header row is bold and frozen, with an auto-filter; column widths come
 from the header and the first rows. Past Excel's 1,048,576 rows a sheet
 ends and the rows go on in a sheet named "Rows 1048576-...".
 
-The file appears only when complete (``export.atomic_output``); a cancelled
+The file appears only when complete (``outfile.atomic_output``); a cancelled
 or failed export leaves neither the target nor openpyxl's temporary files.
 """
 
@@ -31,9 +31,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet import _writer as openpyxl_writer
 
 from auditviewer.data.cancel import CancelToken
-from auditviewer.data.export import atomic_output
 from auditviewer.data.logtypes import Kind
 from auditviewer.data.masking import row_masker
+from auditviewer.data.outfile import atomic_output
 from auditviewer.data.query import LogQuery
 from auditviewer.data.report import Report, ReportOptions, build_report
 from auditviewer.data.timestamps import UTC

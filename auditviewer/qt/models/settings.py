@@ -16,7 +16,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 from sqlalchemy.engine import make_url
 
-from auditviewer.data.export import atomic_output
+from auditviewer.data.outfile import atomic_output
 from auditviewer.data.source import is_url
 from auditviewer.data.views import SavedView, ViewFile
 
