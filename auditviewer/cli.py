@@ -1,7 +1,8 @@
 """``auditviewer-cli``: look into and export exported log databases from a shell.
 
 Exit codes: 0 done, 2 bad arguments (including a filter that does not fit the
-log), 1 anything else (a file that is not a database, a server that is down).
+log, and an output file that must not or cannot be written), 1 anything else
+(a file that is not a database, a server that is down).
 Messages go to stderr; data goes to stdout or the output file.
 """
 
@@ -16,11 +17,12 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from auditviewer import __version__
-from auditviewer.data.errors import AuditViewerError, FilterError
+from auditviewer.data.errors import AuditViewerError, FilterError, OutputError
 from auditviewer.data.filters import Filter, Sort, describe, parse_condition
 from auditviewer.data.logtypes import LOG_TYPES, log_type
+from auditviewer.data.outfile import check_output
 from auditviewer.data.report import ReportOptions
-from auditviewer.data.source import Source, open_source
+from auditviewer.data.source import Source, is_url, open_source
 from auditviewer.data.timestamps import get_zone, parse_duration, parse_user_time
 
 log = logging.getLogger(__name__)
@@ -152,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return selftest.run()
         return _demo(args)
-    except (UsageError, FilterError) as exc:
+    except (UsageError, FilterError, OutputError) as exc:
         print(f"auditviewer-cli: error: {exc}", file=sys.stderr)
         return 2
     except AuditViewerError as exc:
@@ -162,7 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("auditviewer-cli: interrupted", file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"auditviewer-cli: {exc}", file=sys.stderr)
+        text = f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
+        print(f"auditviewer-cli: {text}", file=sys.stderr)
         return 1
 
 
@@ -275,6 +278,9 @@ def _export(args: argparse.Namespace) -> int:
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
     if args.format in ("xlsx", "pdf") and args.output == "-":
         raise UsageError(f"a {args.format} file cannot go to stdout; give a file name with -o")
+    if args.output != "-":
+        # Before anything runs: a folder, a read-only file, the database itself (checked again once open).
+        check_output(args.output, protect=[] if is_url(args.source) else [args.source])
     options = ReportOptions(title=args.title, mask=args.mask, orientation=args.orientation or "auto",
                             sign_off=args.sign_off, zone=zone)
     with open_source(args.source) as source:

@@ -3,9 +3,11 @@
 :func:`export` is the one entry the CLI and the window share. CSV and JSON
 Lines are written here; Excel by ``xlsx``; PDF by the Qt page renderer
 (``auditviewer.qt.report.painter``), imported by name only when a PDF is
-asked for, so this layer never loads Qt. Writing goes to a temporary file
-beside the target, renamed into place only when every row is written
-(``outfile``): a cancelled or failed export leaves no half-written file behind.
+asked for, so this layer never loads Qt. Files are written through
+``outfile``: a temporary file beside the target, renamed into place only when
+every row is written (a cancelled or failed export leaves no half-written file
+behind); a FIFO or device is written straight through; an output that is the
+database being read is refused before anything runs.
 """
 
 from __future__ import annotations
@@ -16,15 +18,14 @@ import importlib
 import io
 import json
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, tzinfo
-from pathlib import Path
 from typing import IO, Any
 
 from auditviewer.data.cancel import CancelToken
 from auditviewer.data.logtypes import Kind
 from auditviewer.data.masking import row_masker
-from auditviewer.data.outfile import atomic_output
+from auditviewer.data.outfile import atomic_output, check_output
 from auditviewer.data.query import LogQuery
 from auditviewer.data.report import Report, ReportOptions, build_report
 from auditviewer.data.timestamps import UTC
@@ -105,7 +106,8 @@ WRITERS = {"csv": write_csv, "json": write_jsonl}
 def export(query: LogQuery, fmt: str, target: str | os.PathLike[str] | IO[str], zone: tzinfo = UTC,
            token: CancelToken | None = None, limit: int | None = None,
            progress: Progress | None = None, bom: bool = False, *, mask: bool = False,
-           options: ReportOptions | None = None, report: Report | None = None) -> int:
+           options: ReportOptions | None = None, report: Report | None = None,
+           protect: Iterable[str | os.PathLike[str] | None] = ()) -> int:
     """Write the query's rows to ``target`` in ``fmt`` (one of :data:`FORMATS`). Returns the row count.
 
     ``target`` is a path, or, for CSV and JSON, an open text stream. ``mask``
@@ -113,14 +115,20 @@ def export(query: LogQuery, fmt: str, target: str | os.PathLike[str] | IO[str], 
     are (title, filters, SHA-256 of the file...): from ``report`` when given,
     else built from ``options`` (title, orientation, sign-off) with ``zone``
     and ``mask``. ``progress`` is called with the rows written so far.
+    A file ``target`` is checked before anything runs
+    (:func:`outfile.check_output`): never the database the query reads, nor a
+    file of ``protect`` (other open sources).
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; formats: {', '.join(FORMATS)}")
+    if isinstance(target, (str, os.PathLike)):
+        protect = [*protect, query.table.source.path]
+        check_output(target, protect)
     if fmt in TEXT_FORMATS:
         writer = WRITERS[fmt]
         if not isinstance(target, (str, os.PathLike)):
             return writer(query, target, zone, token, limit, progress, mask=mask)
-        with atomic_output(Path(target), "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as out:
+        with atomic_output(target, "w", protect, encoding="utf-8-sig" if bom else "utf-8", newline="") as out:
             return writer(query, out, zone, token, limit, progress, mask=mask)
     if not isinstance(target, (str, os.PathLike)):
         raise ValueError(f"a {fmt} export needs a file to write, not a stream")

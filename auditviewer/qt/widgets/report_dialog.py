@@ -29,8 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from auditviewer.data.cancel import CancelToken
-from auditviewer.data.errors import AuditViewerError, QueryCancelled
+from auditviewer.data.errors import AuditViewerError, OutputError, QueryCancelled
 from auditviewer.data.export import export
+from auditviewer.data.outfile import check_output
 from auditviewer.data.query import LogQuery
 from auditviewer.data.report import Report, ReportOptions, build_report
 from auditviewer.data.timestamps import zone_name
@@ -181,7 +182,8 @@ class ReportJob(QObject):
     _progressed = Signal(str, int, int)  # (what, done, total), from the worker thread
 
     def __init__(self, window: QWidget, kind: str, query: LogQuery, options: ReportOptions,
-                 path: str | None = None, bom: bool = False, chart: bytes | None = None) -> None:
+                 path: str | None = None, bom: bool = False, chart: bytes | None = None,
+                 protect: tuple[Path, ...] = ()) -> None:
         super().__init__(window)
         self.window = window
         self.kind = kind
@@ -190,6 +192,7 @@ class ReportJob(QObject):
         self.path = path
         self.bom = bom
         self.chart = chart
+        self.protect = protect  # the files of the open sources: never written over
         self.report: Report | None = None
         self.printer: QPrinter | None = None
         self.print_dialog: QPrintDialog | None = None
@@ -230,6 +233,8 @@ class ReportJob(QObject):
 
     def _work(self, token: CancelToken) -> Any:
         """Worker thread: count, fingerprint, then write the file (exports) or plan the pages (printing)."""
+        if self.kind in EXPORTS:
+            check_output(self.path or "", [*self.protect, self.query.table.source.path])
         report = build_report(self.query, self.options, token=token, progress=self._stage, chart_png=self.chart)
         if self.kind in EXPORTS:
             total = report.row_count
@@ -238,7 +243,7 @@ class ReportJob(QObject):
                 self._stage("Writing", n, total)
 
             written = export(self.query, self.kind, self.path or "", self.options.zone, token, progress=rows,
-                             bom=self.bom, mask=self.options.mask, report=report)
+                             bom=self.bom, mask=self.options.mask, report=report, protect=self.protect)
             self.rows_written = written
             return report
         self._stage("Laying out the pages", 0, 0)
@@ -472,8 +477,18 @@ class ReportActions(QObject):
         query = report_query(tab)
         if query is None:
             return
+        if path is not None:
+            try:
+                check_output(path, self._open_files())
+            except OutputError as exc:
+                show_error(self.window, "Cannot export the report", f"{exc}")
+                return
         self.run(kind, query, options, path=path, bom=dialog.bom(),
                  chart=chart_png(tab) if options.include_chart else None)
+
+    def _open_files(self) -> tuple[Path, ...]:
+        """The files of the window's open sources: no export may write over one."""
+        return tuple(source.path for source in self.window.sources() if source.path is not None)
 
     def _ask_path(self, kind: str, title: str) -> str:
         label, pattern = EXPORTS[kind]
@@ -490,7 +505,7 @@ class ReportActions(QObject):
     def run(self, kind: str, query: LogQuery, options: ReportOptions, *, path: str | None = None,
             bom: bool = False, chart: bytes | None = None) -> ReportJob:
         """Make a report now, with these options (the dialog's, or a test's)."""
-        job = ReportJob(self.window, kind, query, options, path, bom, chart)
+        job = ReportJob(self.window, kind, query, options, path, bom, chart, self._open_files())
         job.finished.connect(lambda _outcome: self._on_job_finished(job))
         self.jobs.append(job)
         job.start()
