@@ -2,17 +2,23 @@
 
 Exit codes: 0 done, 2 bad arguments (including a filter that does not fit the
 log, and an output file that must not or cannot be written), 1 anything else
-(a file that is not a database, a server that is down).
+(a file that is not a database, a server that is down), 128 + the signal's
+number when stopped by SIGTERM or SIGHUP (after removing any half-written
+file). A reader that closes the pipe early (``-o - | head``) is a normal end.
 Messages go to stderr; data goes to stdout or the output file.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -55,6 +61,17 @@ dates: YYYY-MM-DD (a whole day) or YYYY-MM-DD HH:MM[:SS], UTC unless a zone is g
 
 class UsageError(AuditViewerError):
     """Bad arguments: exit code 2."""
+
+
+class Stopped(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind like Ctrl-C, so half-written files are removed on the way out.
+
+    A BaseException, so that no ``except Exception`` on the way swallows it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -142,6 +159,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s: %(message)s", stream=sys.stderr)
+    with _stop_on_signals() as stopped:
+        return _run(args, stopped)
+
+
+def _run(args: argparse.Namespace, stopped: list[int]) -> int:
     try:
         if args.command == "info":
             return _info(args)
@@ -154,19 +176,67 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return selftest.run()
         return _demo(args)
+    except Stopped as exc:
+        return _interrupted(exc.signum)
     except (UsageError, FilterError, OutputError) as exc:
         print(f"auditviewer-cli: error: {exc}", file=sys.stderr)
         return 2
     except AuditViewerError as exc:
+        if stopped:  # the signal landed inside the database driver, which turned it into an error
+            return _interrupted(stopped[0])
         print(f"auditviewer-cli: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("auditviewer-cli: interrupted", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader closed the pipe (``-o - | head``): a normal end. Python's advice: point stdout
+        # at devnull, so the interpreter's last flush does not complain about the pipe again.
+        _quiet_stdout()
+        return 0
     except OSError as exc:
         text = f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
         print(f"auditviewer-cli: {text}", file=sys.stderr)
         return 1
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[list[int]]:
+    """While inside, SIGTERM and SIGHUP raise :class:`Stopped`; yields the signals received.
+
+    Only the main thread can set handlers (a test may call ``main`` from another): elsewhere
+    nothing changes. The previous handlers come back at the end.
+    """
+    received: list[int] = []
+    wanted = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        if received:
+            return  # already on the way out: let the cleanup finish
+        received.append(signum)
+        raise Stopped(signum)
+
+    previous = {signum: signal.signal(signum, handler) for signum in wanted}
+    try:
+        yield received
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+def _interrupted(signum: int) -> int:
+    print(f"auditviewer-cli: interrupted ({signal.Signals(signum).name})", file=sys.stderr)
+    return 128 + signum
+
+
+def _quiet_stdout() -> None:
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 # -- info --------------------------------------------------------------------------

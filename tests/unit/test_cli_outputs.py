@@ -1,4 +1,4 @@
-"""``auditviewer-cli export -o``: what it refuses before running, and where it writes.
+"""``auditviewer-cli export -o``: what it refuses before running, how it ends when stopped or cut off.
 
 The databases are made with plain sqlite3, as a customer's export would be.
 """
@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,7 @@ import pytest
 from auditviewer.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
+BIG_ROWS = 300_000  # enough for an export to be under way for a while, quick to build
 
 
 def make_api_db(path: Path, rows: int, *, index: bool = True) -> Path:
@@ -39,6 +43,10 @@ def make_api_db(path: Path, rows: int, *, index: bool = True) -> Path:
 def small_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_api_db(tmp_path_factory.mktemp("small") / "logs.db", 200)
 
+
+@pytest.fixture(scope="module")
+def big_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_api_db(tmp_path_factory.mktemp("big") / "big.db", BIG_ROWS)
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -92,7 +100,7 @@ def test_an_output_that_cannot_be_written_is_refused_before_the_export_runs(caps
     assert ".part" not in err and "wrote" not in err
 
 
-# -- written through ------------------------------------------------------------------------------------------------
+# -- written through, ended early -------------------------------------------------------------------------------
 
 def test_a_descriptor_output_is_written_through(small_db: Path) -> None:
     """``-o /dev/fd/1``: into the process's stdout (a pipe here), nothing created beside it."""
@@ -102,3 +110,51 @@ def test_a_descriptor_output_is_written_through(small_db: Path) -> None:
                           check=False, capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.splitlines()) == 201
+
+
+def test_a_reader_that_stops_early_is_a_normal_end(big_db: Path) -> None:
+    """``-o - | head -1``: the pipe closed by the reader ends the export quietly, exit 0."""
+    proc = subprocess.Popen(cli("export", big_db, "--log", "api", "--format", "csv", "-o", "-"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()  # as head does after its line
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 0
+    assert first.startswith(b"id,") and err == b""
+
+
+def _wait_for(found: Callable[[], list[Path]], proc: subprocess.Popen) -> list[Path]:
+    while proc.poll() is None:
+        files = found()
+        if files:
+            return files
+        time.sleep(0.005)
+    pytest.fail(f"the export ended (exit {proc.returncode}) before its temporary file was seen")
+
+
+SIGNALS = [pytest.param(signal.SIGTERM, [], id="SIGTERM while rows stream"),
+           pytest.param(getattr(signal, "SIGHUP", None), ["--sort", "url:asc"], id="SIGHUP while the rows sort",
+                        marks=pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP on this system"))]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGTERM and SIGHUP are sent to processes on POSIX systems only")
+@pytest.mark.parametrize("signum, extra", SIGNALS)
+def test_a_termination_signal_removes_the_half_written_file(big_db: Path, tmp_path: Path, signum: int,
+                                                            extra: list[str]) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = subprocess.Popen(cli("export", big_db, "--log", "api", "--format", "csv", *extra, "-o", out / "all.csv"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        _wait_for(lambda: [p for p in out.iterdir() if p.name.endswith(".part")], proc)
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signum, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert os.listdir(out) == []
