@@ -113,6 +113,10 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--tz", default="UTC", metavar="ZONE",
                         help="time zone for dates written and typed (default UTC; e.g. Europe/Warsaw, local)")
     export.add_argument("--bom", action="store_true", help="start a CSV with the byte-order mark Excel wants")
+    export.add_argument("--excel-safe", action="store_true",
+                        help="csv: put a ' before text cells that begin with = + - @, a tab or a carriage return, "
+                             "so Excel shows them as text instead of running them as formulas (numbers are "
+                             "left as they are). Off by default: every cell is written as the database has it")
     export.add_argument("--title", metavar="TEXT", help="report title (pdf, xlsx; default: the log and business unit)")
     export.add_argument("--mask", action="store_true",
                         help="partly hide personal data: e-mail addresses, phone numbers, IP addresses, names")
@@ -348,6 +352,8 @@ def _export(args: argparse.Namespace) -> int:
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
     if args.format in ("xlsx", "pdf") and args.output == "-":
         raise UsageError(f"a {args.format} file cannot go to stdout; give a file name with -o")
+    if args.excel_safe and args.format != "csv":
+        raise UsageError("--excel-safe is for CSV only: JSON is never changed, and Excel files hold text as text")
     if args.output != "-":
         # Before anything runs: a folder, a read-only file, the database itself (checked again once open).
         check_output(args.output, protect=[] if is_url(args.source) else [args.source])
@@ -359,11 +365,13 @@ def _export(args: argparse.Namespace) -> int:
         query = LogQuery(table, flt, sort, columns, zone)
         log.info("exporting %s where %s", kind.label, describe(flt, table, zone))
         if args.output == "-":
-            n = export(query, args.format, sys.stdout, zone, limit=args.limit, mask=args.mask)
+            n = export(query, args.format, sys.stdout, zone, limit=args.limit, mask=args.mask,
+                       excel_safe=args.excel_safe)
             sys.stdout.flush()
         else:
             n = export(query, args.format, args.output, zone, limit=args.limit, bom=args.bom, mask=args.mask,
-                       options=options, progress=_rows_progress if sys.stderr.isatty() else None)
+                       options=options, progress=_rows_progress if sys.stderr.isatty() else None,
+                       excel_safe=args.excel_safe)
             if sys.stderr.isatty():
                 print(file=sys.stderr)
             print(f"wrote {n:,} rows to {args.output}", file=sys.stderr)

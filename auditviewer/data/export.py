@@ -8,6 +8,16 @@ asked for, so this layer never loads Qt. Files are written through
 every row is written (a cancelled or failed export leaves no half-written file
 behind); a FIFO or device is written straight through; an output that is the
 database being read is refused before anything runs.
+
+CSV cells are the data as it is. ``excel_safe`` is for files meant for a
+spreadsheet: a text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or
+a carriage return (which Excel would run as a formula, the "CSV injection" of
+OWASP) gets a leading ``'``, so Excel shows it as text. Only text is marked:
+numbers (an integer column's -1) are written as they are, as no number can
+hold a formula; text that merely looks like a number ("-1", "+48 600...") is
+marked like any other text, because telling which text Excel would read as a
+number depends on its locale, and a mistake there would be an injection. JSON
+is never changed.
 """
 
 from __future__ import annotations
@@ -36,6 +46,8 @@ TEXT_FORMATS = ("csv", "json")
 #: The module that draws PDF pages (needs Qt's GUI module; never imported by this layer's own imports).
 PDF_RENDERER = "auditviewer.qt.report.painter"
 Progress = Callable[[int], None]
+#: What a text cell begins with for Excel to take it as a formula (OWASP, "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _time_text(value: datetime, zone: tzinfo) -> str:
@@ -79,18 +91,30 @@ class _Cells:
 
 
 def write_csv(query: LogQuery, out: IO[str], zone: tzinfo = UTC, token: CancelToken | None = None,
-              limit: int | None = None, progress: Progress | None = None, *, mask: bool = False) -> int:
-    """CSV with a header row of column names; NULL is an empty cell."""
+              limit: int | None = None, progress: Progress | None = None, *, mask: bool = False,
+              excel_safe: bool = False) -> int:
+    """CSV with a header row of column names; NULL is an empty cell. ``excel_safe``: see the module."""
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(query.columns)
     cells = _Cells(query, zone, token, limit, progress, mask)
-    writer.writerows(cells)
+    if excel_safe:
+        writer.writerow(excel_safe_row(query.columns))
+        writer.writerows(map(excel_safe_row, cells))
+    else:
+        writer.writerow(query.columns)
+        writer.writerows(cells)
     return cells.count
 
 
+def excel_safe_row(row: Sequence[Any]) -> list[Any]:
+    """The row with a ``'`` before each text cell Excel would take for a formula; numbers as they are."""
+    return [f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+            for value in row]
+
+
 def write_jsonl(query: LogQuery, out: IO[str], zone: tzinfo = UTC, token: CancelToken | None = None,
-                limit: int | None = None, progress: Progress | None = None, *, mask: bool = False) -> int:
-    """One JSON object per line, keyed by column name; NULL is null."""
+                limit: int | None = None, progress: Progress | None = None, *, mask: bool = False,
+                excel_safe: bool = False) -> int:
+    """One JSON object per line, keyed by column name; NULL is null. Never changed for Excel."""
     names = query.columns
     dumps = json.JSONEncoder(ensure_ascii=False).encode
     cells = _Cells(query, zone, token, limit, progress, mask)
@@ -106,7 +130,7 @@ WRITERS = {"csv": write_csv, "json": write_jsonl}
 def export(query: LogQuery, fmt: str, target: str | os.PathLike[str] | IO[str], zone: tzinfo = UTC,
            token: CancelToken | None = None, limit: int | None = None,
            progress: Progress | None = None, bom: bool = False, *, mask: bool = False,
-           options: ReportOptions | None = None, report: Report | None = None,
+           options: ReportOptions | None = None, report: Report | None = None, excel_safe: bool = False,
            protect: Iterable[str | os.PathLike[str] | None] = ()) -> int:
     """Write the query's rows to ``target`` in ``fmt`` (one of :data:`FORMATS`). Returns the row count.
 
@@ -115,7 +139,8 @@ def export(query: LogQuery, fmt: str, target: str | os.PathLike[str] | IO[str], 
     are (title, filters, SHA-256 of the file...): from ``report`` when given,
     else built from ``options`` (title, orientation, sign-off) with ``zone``
     and ``mask``. ``progress`` is called with the rows written so far.
-    A file ``target`` is checked before anything runs
+    ``excel_safe`` marks CSV text cells Excel would run as formulas (see the
+    module). A file ``target`` is checked before anything runs
     (:func:`outfile.check_output`): never the database the query reads, nor a
     file of ``protect`` (other open sources).
     """
@@ -126,10 +151,11 @@ def export(query: LogQuery, fmt: str, target: str | os.PathLike[str] | IO[str], 
         check_output(target, protect)
     if fmt in TEXT_FORMATS:
         writer = WRITERS[fmt]
+        safe = excel_safe and fmt == "csv"
         if not isinstance(target, (str, os.PathLike)):
-            return writer(query, target, zone, token, limit, progress, mask=mask)
+            return writer(query, target, zone, token, limit, progress, mask=mask, excel_safe=safe)
         with atomic_output(target, "w", protect, encoding="utf-8-sig" if bom else "utf-8", newline="") as out:
-            return writer(query, out, zone, token, limit, progress, mask=mask)
+            return writer(query, out, zone, token, limit, progress, mask=mask, excel_safe=safe)
     if not isinstance(target, (str, os.PathLike)):
         raise ValueError(f"a {fmt} export needs a file to write, not a stream")
     token = token or CancelToken()

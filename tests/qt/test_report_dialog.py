@@ -16,7 +16,7 @@ import pytest
 from pypdf import PdfReader
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPageLayout
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog, QPrintPreviewWidget
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QDialog, QFileDialog, QMenu, QPushButton
 
 from auditviewer.data.export import to_text
@@ -246,6 +246,34 @@ def test_saved_views_are_never_exported_over_an_open_database(qtbot, own_window)
     assert sorted(p.name for p in database.parent.iterdir()) == ["acme.db"]
     assert hashlib.sha256(database.read_bytes()).hexdigest() == before
 
+
+def test_the_csv_dialog_offers_a_file_safe_for_excel(qtbot, window, tmp_path: Path, monkeypatch) -> None:
+    """Off by default (the evidence as it is); on with the byte-order mark, unless the user chose."""
+    tab = window.open_log(window.sources()[0].key, "sms")  # phone numbers start with "+"
+    wait_tab_ready(qtbot, tab)
+    assert not choose(qtbot, window, "pdf").excel_safe_box.isVisibleTo(window.reports.dialog)
+    window.reports.dialog.reject()
+    dialog = choose(qtbot, window, "csv")
+    box = dialog.excel_safe_box
+    assert box.isVisibleTo(dialog) and not box.isChecked() and not dialog.excel_safe()
+    assert "formula" in box.toolTip() and "evidence" in box.toolTip()
+    dialog.bom_box.setChecked(True)
+    assert box.isChecked()
+    dialog.bom_box.setChecked(False)
+    assert not box.isChecked()
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=box.rect().bottomLeft() + QPoint(8, -box.height() // 2))
+    assert box.isChecked()
+    dialog.bom_box.setChecked(True)
+    dialog.bom_box.setChecked(False)
+    assert box.isChecked() and dialog.excel_safe()  # the user's choice stays
+    path = tmp_path / "for-excel.csv"
+    save_as(monkeypatch, path)
+    job = accept(qtbot, window, dialog)
+    assert job is not None and finished(qtbot, job) == "done"
+    shown = LogQuery(tab.table, tab.query().filter, tab.query().sort, tab.visible_columns(), tab.zone)
+    written = path.read_bytes().decode("utf-8")
+    assert written == to_text(shown, "csv", excel_safe=True) != to_text(shown, "csv")
+    assert ",'+" in written
 
 
 def test_print_sends_the_pages_to_the_chosen_printer(qtbot, window, tab, tmp_path: Path, monkeypatch) -> None:

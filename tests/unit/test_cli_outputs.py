@@ -100,6 +100,20 @@ def test_an_output_that_cannot_be_written_is_refused_before_the_export_runs(caps
     assert ".part" not in err and "wrote" not in err
 
 
+# -- Excel safety -------------------------------------------------------------------------------------------------
+
+def test_excel_safe_marks_formulas_and_leaves_numbers(capsys, small_db: Path) -> None:
+    args = ("export", str(small_db), "--log", "api", "--format", "csv", "--sort", "id:asc", "--limit", "2",
+            "--columns", "id,url,status", "-o", "-")
+    code, plain, _ = run(capsys, *args)
+    assert code == 0 and plain.splitlines()[1] == '1,"=HYPERLINK(""http://evil.example"")",404'
+    code, safe, _ = run(capsys, *args, "--excel-safe")
+    assert code == 0 and safe.splitlines()[1] == '1,"\'=HYPERLINK(""http://evil.example"")",404'
+    assert safe.splitlines()[2].endswith(",-1")  # a number: not text, never marked
+    code, _, err = run(capsys, "export", str(small_db), "--log", "api", "--format", "json", "--excel-safe", "-o", "-")
+    assert code == 2 and "CSV only" in err
+
+
 # -- written through, ended early -------------------------------------------------------------------------------
 
 def test_a_descriptor_output_is_written_through(small_db: Path) -> None:
