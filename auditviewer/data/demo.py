@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from auditviewer.data.export import atomic_path
+from auditviewer.data.outfile import atomic_path
 
 log = logging.getLogger(__name__)
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 from sqlalchemy.engine import make_url
 
-from auditviewer.data.export import atomic_output
+from auditviewer.data.outfile import atomic_output
 from auditviewer.data.source import is_url
 from auditviewer.data.views import SavedView, ViewFile
 
@@ -238,10 +239,11 @@ class Settings:
     def delete_view(self, source_key: str, name: str) -> None:
         self.set_saved_views(source_key, [v for v in self.saved_views(source_key) if v.name != name])
 
-    def export_views(self, source_key: str, path: str | os.PathLike[str]) -> int:
-        """Write the source's saved views to a JSON file; returns how many."""
+    def export_views(self, source_key: str, path: str | os.PathLike[str],
+                     protect: Iterable[str | os.PathLike[str] | None] = ()) -> int:
+        """Write the source's saved views to a JSON file; returns how many. Never over a file of ``protect``."""
         views = self.saved_views(source_key)
-        with atomic_output(Path(path), encoding="utf-8") as out:
+        with atomic_output(path, encoding="utf-8", protect=protect) as out:
             out.write(ViewFile(views).dumps() + "\n")
         return len(views)
 

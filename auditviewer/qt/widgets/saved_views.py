@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
+from auditviewer.data.errors import OutputError
 from auditviewer.data.source import Source
 from auditviewer.data.views import SavedView
 from auditviewer.qt.models.navigation import Node
@@ -104,7 +105,10 @@ class SavedViewActions:
             if not path:
                 return 0
         try:
-            n = window.settings.export_views(source_key, path)
+            n = window.settings.export_views(source_key, path, protect=[s.path for s in window.sources()])
+        except OutputError as exc:
+            show_error(window, "Cannot export the saved views", f"{exc}")
+            return 0
         except OSError as exc:
             show_error(window, "Cannot export the saved views",
                        f"{path} cannot be written: {exc.strerror or exc}\n\nChoose another folder.")
