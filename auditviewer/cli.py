@@ -20,6 +20,7 @@ from auditviewer.data.errors import AuditViewerError, FilterError
 from auditviewer.data.filters import Filter, Sort, describe, parse_condition
 from auditviewer.data.logtypes import LOG_TYPES, log_type
 from auditviewer.data.report import ReportOptions
+from auditviewer.data.secrets import RedactingFormatter, redact
 from auditviewer.data.source import Source, open_source
 from auditviewer.data.timestamps import get_zone, parse_duration, parse_user_time
 
@@ -138,8 +139,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(levelname)s: %(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(RedactingFormatter("%(levelname)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, handlers=[handler])
+    source = getattr(args, "source", "") or ""
     try:
         if args.command == "info":
             return _info(args)
@@ -153,16 +156,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             return selftest.run()
         return _demo(args)
     except (UsageError, FilterError) as exc:
-        print(f"auditviewer-cli: error: {exc}", file=sys.stderr)
+        print(f"auditviewer-cli: error: {redact(str(exc), source)}", file=sys.stderr)
         return 2
     except AuditViewerError as exc:
-        print(f"auditviewer-cli: {exc}", file=sys.stderr)
+        print(f"auditviewer-cli: {redact(str(exc), source)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("auditviewer-cli: interrupted", file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"auditviewer-cli: {exc}", file=sys.stderr)
+        print(f"auditviewer-cli: {redact(str(exc), source)}", file=sys.stderr)
+        return 1
+    except Exception:  # a bug: the traceback goes to stderr through the log, passwords hidden
+        log.critical("unexpected error", exc_info=True)
         return 1
 
 

@@ -1,9 +1,10 @@
 """The one way the window tells a user that something went wrong.
 
-Every user-facing error goes through :func:`show_error`: it logs the details
-and shows a plain-text message box without blocking (``open()``, never
-``exec()``), so no code path, and no test, waits on a modal loop. Tests read
-what was shown from :data:`shown`, or replace :data:`hook`.
+Every user-facing error goes through :func:`show_error`: it hides any password
+the texts may quote, logs the details and shows a plain-text message box
+without blocking (``open()``, never ``exec()``), so no code path, and no test,
+waits on a modal loop. Tests read what was shown from :data:`shown`, or
+replace :data:`hook`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
+
+from auditviewer.data.secrets import redact
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,8 @@ def show_error(parent: QWidget | None, title: str, message: str,
     ``message`` says what happened and what to do; ``details`` (a traceback or
     the driver's full text) goes to the log and behind "Show Details...".
     """
+    title, message = redact(title), redact(message)
+    details = redact(details) if details else details
     entry = ShownMessage(title, message, details)
     shown.append(entry)
     if details:
