@@ -22,6 +22,7 @@ from auditviewer.data.cancel import CancelToken
 from auditviewer.data.errors import AuditViewerError, QueryCancelled, SchemaError
 from auditviewer.data.secrets import is_url, mask_url, redact, source_key
 from auditviewer.data.source import Source, open_source
+from auditviewer.qt.models.plaintext import button_text, plain_tooltip
 from auditviewer.qt.models.settings import demo_path
 from auditviewer.qt.models.tasks import TaskRunner
 from auditviewer.qt.widgets.connect_dialog import ConnectDialog
@@ -150,7 +151,8 @@ class SourceOpener(QObject):
     def _open_in_background(self, spec: str) -> None:
         opening = _Opening(spec)
         name = display(spec)
-        dialog = QProgressDialog(f"Connecting to {name}…", "Cancel", 0, 0, self.window)
+        # The dialog's label guesses rich text as a tooltip does: the URL is the user's text, shown as such.
+        dialog = QProgressDialog(plain_tooltip(f"Connecting to {name}…"), "Cancel", 0, 0, self.window)
         dialog.setObjectName("connectProgress")
         dialog.setWindowTitle("Connecting")
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
@@ -252,8 +254,8 @@ class SourceOpener(QObject):
                 path = Path(spec)
                 label = f"{path.name}  ({path.parent})"
             prefix = f"&{n % 10} " if n <= 10 else ""
-            action = menu.addAction(prefix + label.replace("&", "&&"))
-            action.setToolTip(spec)
+            action = menu.addAction(prefix + button_text(label))
+            action.setToolTip(plain_tooltip(spec))
             action.setData(spec)
             action.triggered.connect(self._on_recent_triggered)
         if recent:
