@@ -28,6 +28,7 @@ from auditviewer.data.filters import Filter, Sort, describe, parse_condition
 from auditviewer.data.logtypes import LOG_TYPES, log_type
 from auditviewer.data.outfile import check_output
 from auditviewer.data.report import ReportOptions
+from auditviewer.data.secrets import RedactingFormatter, redact
 from auditviewer.data.source import Source, is_url, open_source
 from auditviewer.data.timestamps import get_zone, parse_duration, parse_user_time
 
@@ -161,13 +162,15 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(levelname)s: %(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(RedactingFormatter("%(levelname)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, handlers=[handler])
     with _stop_on_signals() as stopped:
         return _run(args, stopped)
 
 
 def _run(args: argparse.Namespace, stopped: list[int]) -> int:
+    source = getattr(args, "source", "") or ""
     try:
         if args.command == "info":
             return _info(args)
@@ -183,12 +186,12 @@ def _run(args: argparse.Namespace, stopped: list[int]) -> int:
     except Stopped as exc:
         return _interrupted(exc.signum)
     except (UsageError, FilterError, OutputError) as exc:
-        print(f"auditviewer-cli: error: {exc}", file=sys.stderr)
+        print(f"auditviewer-cli: error: {redact(str(exc), source)}", file=sys.stderr)
         return 2
     except AuditViewerError as exc:
         if stopped:  # the signal landed inside the database driver, which turned it into an error
             return _interrupted(stopped[0])
-        print(f"auditviewer-cli: {exc}", file=sys.stderr)
+        print(f"auditviewer-cli: {redact(str(exc), source)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("auditviewer-cli: interrupted", file=sys.stderr)
@@ -200,7 +203,10 @@ def _run(args: argparse.Namespace, stopped: list[int]) -> int:
         return 0
     except OSError as exc:
         text = f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
-        print(f"auditviewer-cli: {text}", file=sys.stderr)
+        print(f"auditviewer-cli: {redact(text, source)}", file=sys.stderr)
+        return 1
+    except Exception:  # a bug: the traceback goes to stderr through the log, passwords hidden
+        log.critical("unexpected error", exc_info=True)
         return 1
 
 

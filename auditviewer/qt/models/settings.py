@@ -1,8 +1,9 @@
 """What the window remembers between runs, in QSettings, and where user files live.
 
 One place knows the keys, so nothing else spells them. Passwords never get
-here: every source is stored through :func:`strip_password`, and the source
-keys saved views are filed under come from ``Source.key`` (already masked).
+here: every source is stored through :func:`auditviewer.data.secrets.source_key`,
+and the source keys saved views are filed under come from ``Source.key``
+(masked by the same function).
 """
 
 from __future__ import annotations
@@ -15,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
-from sqlalchemy.engine import make_url
 
 from auditviewer.data.outfile import atomic_output
-from auditviewer.data.source import is_url
+from auditviewer.data.secrets import source_key
 from auditviewer.data.views import SavedView, ViewFile
 
 log = logging.getLogger(__name__)
@@ -34,40 +34,6 @@ _OVERVIEW_RULES = "overview/rules"
 _STATE = "window/state"
 #: Shared with the log tab, which saves its header state under this key.
 COLUMN_STATE_KEY = "columns/{log}"
-#: Query parameters some drivers accept a secret in.
-_SECRET_PARAMS = {"password", "passwd", "pwd", "sslpassword"}
-
-
-def strip_password(spec: str) -> str:
-    """The source as it may be written down: a file path, or a URL with no password at all.
-
-    A masked ``***`` would be worse than nothing here: reopening would try it as the password.
-    """
-    if not is_url(spec):
-        return str(Path(spec).expanduser().resolve())
-    try:
-        url = make_url(spec)
-    except Exception:  # not a URL SQLAlchemy reads: keep nothing after the scheme's user part
-        scheme, _, rest = spec.partition("://")
-        return f"{scheme}://{rest.rpartition('@')[2]}"
-    query = {k: v for k, v in url.query.items() if k.lower() not in _SECRET_PARAMS}
-    # URL.set(password=None) means "leave it as it is": replace the field itself.
-    return url._replace(password=None).set(query=query).render_as_string(hide_password=False)
-
-
-def secrets_of(spec: str) -> list[str]:
-    """The passwords a URL carries (user part and query), so they can be scrubbed from messages."""
-    if not is_url(spec):
-        return []
-    try:
-        url = make_url(spec)
-    except Exception:
-        return []
-    found = [url.password] if url.password else []
-    for key, value in url.query.items():
-        if key.lower() in _SECRET_PARAMS:
-            found += [value] if isinstance(value, str) else list(value)
-    return [s for s in found if s]
 
 
 def user_data_dir() -> Path:
@@ -126,13 +92,13 @@ class Settings:
 
     def add_recent_source(self, spec: str) -> str:
         """Put the source first in the list; returns the form it was stored in."""
-        stored = strip_password(spec)
+        stored = source_key(spec)
         recent = [s for s in self.recent_sources() if s != stored]
         self._set_json(_RECENT, [stored, *recent][:MAX_RECENT])
         return stored
 
     def remove_recent_source(self, spec: str) -> None:
-        stored = strip_password(spec)
+        stored = source_key(spec)
         self._set_json(_RECENT, [s for s in self.recent_sources() if s != stored])
 
     def clear_recent_sources(self) -> None:

@@ -24,10 +24,13 @@ from auditviewer.data.filters import Condition, Filter, bind, describe_condition
 from auditviewer.data.source import LogTable
 from auditviewer.data.timestamps import UTC, parse_duration, to_naive_utc
 from auditviewer.data.views import TIME_PRESETS, ConditionState, SavedView
+from auditviewer.qt.models.plaintext import button_text, plain_tooltip
 
 log = logging.getLogger(__name__)
 
 SEARCH_DELAY_MS = 350
+#: A condition chip says this much of its text (its tooltip says the rest): a value may be any length.
+CHIP_CHARS = 80
 _SPLIT = re.compile(r"\s*;\s*|\s+and\s+", re.IGNORECASE)
 
 
@@ -295,8 +298,8 @@ class FilterBar(QWidget):
         column = self._table.column(condition.column)
         chip = QToolButton(self)
         chip.setObjectName("conditionChip")
-        chip.setText(condition.text() + ("" if condition.enabled else " (off)"))
-        chip.setToolTip(describe_condition(condition, column.label if column else None))
+        chip.setText(button_text(condition.text(), CHIP_CHARS) + ("" if condition.enabled else " (off)"))
+        chip.setToolTip(plain_tooltip(describe_condition(condition, column.label if column else None)[:2000]))
         chip.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         chip.setStyleSheet(
             "QToolButton { border: 1px solid #7a9cc6; border-radius: 9px; padding: 1px 8px; background: %s; }"

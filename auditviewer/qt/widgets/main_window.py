@@ -24,6 +24,7 @@ from auditviewer.data.insights import RowLink
 from auditviewer.data.source import Source
 from auditviewer.data.views import SavedView
 from auditviewer.qt.models.navigation import NavigationModel, NodeKind
+from auditviewer.qt.models.plaintext import button_text, plain_tooltip, window_title
 from auditviewer.qt.models.settings import Settings
 from auditviewer.qt.widgets.connect_dialog import ConnectDialog
 from auditviewer.qt.widgets.msgbox import show_error
@@ -46,6 +47,8 @@ TabKey = tuple[str, str, int | None]  # (source key, log key, business unit)
 PLACEHOLDER = ("Open an exported log database with File > Open (Ctrl+O), drop a database file here,\n"
                "or use File > Connect to server for PostgreSQL or MySQL.\n\n"
                "Then double-click a log in the tree on the left.")
+#: A tab's title is cut here (its tooltip has all of it): an e-mail or a file name may be any length.
+TAB_TITLE_CHARS = 80
 
 
 def _log_tab_class() -> type[LogTabType]:
@@ -133,6 +136,7 @@ class MainWindow(QMainWindow):
         self.stop_button.setEnabled(False)
         bar = self.statusBar()
         for label in (self.row_count_label, self.query_time_label, self.zone_label):
+            label.setTextFormat(Qt.TextFormat.PlainText)  # counts and messages may quote the data
             label.setContentsMargins(6, 0, 6, 0)
         for widget in (self.row_count_label, self.query_time_label, self.zone_label, self.stop_button):
             bar.addPermanentWidget(widget)
@@ -332,8 +336,8 @@ class MainWindow(QMainWindow):
         overview.statusChanged.connect(self._on_tab_status_changed)
         overview.rowsRequested.connect(lambda link, k=source_key: self.open_rows(k, link))
         label = f"Overview · {source.display_name}"
-        index = self.tabs.addTab(overview, label)
-        self.tabs.setTabToolTip(index, f"What to look at first in {source.display_name}")
+        index = self.tabs.addTab(overview, button_text(label, TAB_TITLE_CHARS))
+        self.tabs.setTabToolTip(index, plain_tooltip(f"What to look at first in {source.display_name}"))
         self.tabs.setCurrentIndex(index)
         self._update_central()
         return overview
@@ -377,8 +381,8 @@ class MainWindow(QMainWindow):
         tab.activityRequested.connect(self._on_activity_requested)
         title = tab.title()
         label = f"{title} · {source.display_name}" if len(self._sources) > 1 else title
-        index = self.tabs.addTab(tab, label)
-        self.tabs.setTabToolTip(index, f"{title}\n{source.display_name}")
+        index = self.tabs.addTab(tab, button_text(label, TAB_TITLE_CHARS))
+        self.tabs.setTabToolTip(index, plain_tooltip(f"{title}\n{source.display_name}"))
         self.tabs.setCurrentIndex(index)
         self._update_central()
         return tab
@@ -463,9 +467,9 @@ class MainWindow(QMainWindow):
     def _update_title(self) -> None:
         tab = self.current_tab()
         if tab is not None:
-            self.setWindowTitle(f"{tab.title()} — {tab.source.display_name} — {APP_NAME}")
+            self.setWindowTitle(window_title(f"{tab.title()} — {tab.source.display_name} — {APP_NAME}"))
         elif len(self._sources) == 1:
-            self.setWindowTitle(f"{next(iter(self._sources.values())).display_name} — {APP_NAME}")
+            self.setWindowTitle(window_title(f"{next(iter(self._sources.values())).display_name} — {APP_NAME}"))
         else:
             self.setWindowTitle(APP_NAME)
 

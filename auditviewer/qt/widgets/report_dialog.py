@@ -35,6 +35,7 @@ from auditviewer.data.outfile import check_output
 from auditviewer.data.query import LogQuery
 from auditviewer.data.report import Report, ReportOptions, build_report
 from auditviewer.data.timestamps import zone_name
+from auditviewer.qt.models.plaintext import window_title
 from auditviewer.qt.models.tasks import TaskRunner
 from auditviewer.qt.report.painter import MARGINS, choose_orientation, paint_report
 from auditviewer.qt.widgets.msgbox import show_error
@@ -331,7 +332,7 @@ class ReportJob(QObject):
         self.printer = self._printer(report)
         dialog = QPrintPreviewDialog(self.printer, self.window)
         dialog.setObjectName("printPreviewDialog")
-        dialog.setWindowTitle(f"Print preview — {report.title}")
+        dialog.setWindowTitle(window_title(f"Print preview — {report.title}"))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.paintRequested.connect(self._on_paint_requested)
         dialog.finished.connect(lambda _code: self._finish("done", ""))

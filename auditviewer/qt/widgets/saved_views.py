@@ -10,13 +10,13 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from auditviewer.data.errors import OutputError
 from auditviewer.data.source import Source
 from auditviewer.data.views import SavedView
 from auditviewer.qt.models.navigation import Node
-from auditviewer.qt.widgets.msgbox import show_error
+from auditviewer.qt.widgets.msgbox import ask, show_error
 
 if TYPE_CHECKING:
     from auditviewer.qt.widgets.log_tab import LogTab
@@ -49,8 +49,7 @@ class SavedViewActions:
                 return None
             name = text.strip()
             if window.settings.saved_view(key, name) is not None:
-                answer = QMessageBox.question(window, "Save view", f"Replace the saved view {name!r}?")
-                if answer != QMessageBox.StandardButton.Yes:
+                if not ask(window, "Save view", f"Replace the saved view {name!r}?"):
                     return None
         view = tab.view_state(name)
         window.settings.save_view(key, view)
@@ -88,8 +87,9 @@ class SavedViewActions:
 
     def confirm_delete(self, node: Node) -> None:
         """Delete a tree item's view once the user says yes."""
-        answer = QMessageBox.question(self.window, "Delete view", f"Delete the saved view {node.view_name!r}?")
-        if answer == QMessageBox.StandardButton.Yes and node.view_name is not None:
+        if node.view_name is None:
+            return
+        if ask(self.window, "Delete view", f"Delete the saved view {node.view_name!r}?"):
             self.delete_view(node.source_key, node.view_name)
 
     def export_views(self, source_key: str | None = None, path: str | os.PathLike[str] | None = None) -> int:
