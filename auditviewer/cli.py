@@ -26,7 +26,7 @@ from auditviewer import __version__
 from auditviewer.data.errors import AuditViewerError, FilterError, OutputError
 from auditviewer.data.filters import Filter, Sort, describe, parse_condition
 from auditviewer.data.logtypes import LOG_TYPES, log_type
-from auditviewer.data.outfile import check_output
+from auditviewer.data.outfile import check_output, remove_unfinished
 from auditviewer.data.report import ReportOptions
 from auditviewer.data.secrets import RedactingFormatter, redact
 from auditviewer.data.source import Source, is_url, open_source
@@ -194,6 +194,7 @@ def _run(args: argparse.Namespace, stopped: list[int]) -> int:
         print(f"auditviewer-cli: {redact(str(exc), source)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        remove_unfinished()
         print("auditviewer-cli: interrupted", file=sys.stderr)
         return 1
     except BrokenPipeError:
@@ -238,6 +239,7 @@ def _stop_on_signals() -> Iterator[list[int]]:
 
 
 def _interrupted(signum: int) -> int:
+    remove_unfinished()  # a signal may land before a writer's own cleanup is under way
     print(f"auditviewer-cli: interrupted ({signal.Signals(signum).name})", file=sys.stderr)
     return 128 + signum
 

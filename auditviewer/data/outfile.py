@@ -119,6 +119,7 @@ def atomic_path(path: StrPath, protect: Iterable[StrPath | None] = ()) -> Iterat
     finally:
         with contextlib.suppress(OSError):
             os.unlink(temp)
+        _finished(temp)
 
 
 @contextlib.contextmanager
@@ -153,21 +154,50 @@ def _beside(out: Output) -> Iterator[Path]:
         yield temp
         _give_mode(temp, out.target)
         os.replace(temp, out.target)
+        _finished(temp)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(temp)
+        _finished(temp)
         if isinstance(exc, OSError):
             raise _renamed(exc, temp, out.asked) from None
         raise
 
 
+#: Temporary files not yet renamed or removed. A name is listed before its file is made, so
+#: :func:`remove_unfinished` finds it however early a signal interrupts the writing.
+_UNFINISHED: set[Path] = set()
+
+
 def _named_temp(out: Output, folder: Path | None) -> Path:
-    try:
-        fd, name = tempfile.mkstemp(prefix=f".{out.target.name or 'output'}.", suffix=".part", dir=folder)
-    except OSError as exc:
-        raise OSError(exc.errno, exc.strerror, os.fspath(out.asked)) from None
-    os.close(fd)
-    return Path(name)
+    """A new, empty, owner-only temporary file, listed in :data:`_UNFINISHED` until it is done."""
+    parent = Path(folder) if folder is not None else Path(tempfile.gettempdir())
+    prefix = f".{out.target.name or 'output'}."
+    for _ in range(100):
+        temp = parent / f"{prefix}{os.urandom(4).hex()}.part"
+        _UNFINISHED.add(temp)
+        try:
+            os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            _UNFINISHED.discard(temp)
+            continue
+        except OSError as exc:
+            _UNFINISHED.discard(temp)
+            raise OSError(exc.errno, exc.strerror, os.fspath(out.asked)) from None
+        return temp
+    raise OSError(errno.EEXIST, "no free temporary file name", os.fspath(out.asked))
+
+
+def _finished(temp: Path) -> None:
+    _UNFINISHED.discard(temp)
+
+
+def remove_unfinished() -> None:
+    """Remove every temporary file still being written: for a process ended by a signal."""
+    for temp in list(_UNFINISHED):
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        _UNFINISHED.discard(temp)
 
 
 def _open_special(out: Output, mode: str, **kwargs: Any) -> IO[Any]:

@@ -280,3 +280,27 @@ def test_new_and_replaced_files_get_ordinary_permissions(out_dir: Path) -> None:
     assert stat.S_IMODE(old.stat().st_mode) == 0o604
     assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~outfile._umask()
     assert new.read_bytes() == old.read_bytes() == b"new"
+
+
+class _Signal(BaseException):
+    """What a signal handler raises (the CLI's SIGTERM/SIGHUP handler raises its own such exception)."""
+
+
+def test_a_signal_just_after_the_temporary_file_is_made_leaves_nothing(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A signal can land between making the hidden file and arming its cleanup; the CLI then removes it."""
+    real_close = os.close
+    calls = []
+
+    def close_then_signal(fd: int) -> None:
+        real_close(fd)
+        if not calls:
+            calls.append(fd)
+            raise _Signal  # as if the handler ran right after the file was made
+
+    monkeypatch.setattr(outfile.os, "close", close_then_signal)
+    with pytest.raises(_Signal), atomic_path(tmp_path / "out.csv"):
+        pass
+    monkeypatch.setattr(outfile.os, "close", real_close)
+    outfile.remove_unfinished()
+    assert os.listdir(tmp_path) == []
