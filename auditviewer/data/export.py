@@ -28,7 +28,7 @@ from auditviewer.data.logtypes import Kind
 from auditviewer.data.masking import row_masker
 from auditviewer.data.query import LogQuery
 from auditviewer.data.report import Report, ReportOptions, build_report
-from auditviewer.data.timestamps import UTC
+from auditviewer.data.timestamps import UTC, to_zone
 
 FORMATS = ("csv", "json", "xlsx", "pdf")
 #: Formats written as text, to a stream as well as to a file.
@@ -41,7 +41,7 @@ Progress = Callable[[int], None]
 def _time_text(value: datetime, zone: tzinfo) -> str:
     if zone is UTC:
         return value.isoformat(sep=" ")
-    return value.replace(tzinfo=UTC).astimezone(zone).isoformat(sep=" ")
+    return to_zone(value, zone).isoformat(sep=" ")  # past 9999 in the zone: in UTC, with its +00:00
 
 
 class _Cells:
