@@ -179,6 +179,8 @@ def _split_values(raw: str) -> list[str]:
 
     Spaces around a value are dropped unless quoted or escaped: ``url~" "`` looks for a space.
     """
+    if not any(c in raw for c in ',"\\'):
+        return [raw.strip()]
     values: list[str] = []
     current: list[tuple[str, bool]] = []  # (character, kept as typed)
     quoted = escaped = False
