@@ -24,13 +24,13 @@ from typing import Any
 
 from auditviewer import __version__
 from auditviewer.data.errors import AuditViewerError, FilterError, OutputError
-from auditviewer.data.filters import Filter, Sort, describe, parse_condition
+from auditviewer.data.filters import INT_MAX, Filter, Sort, describe, parse_condition
 from auditviewer.data.logtypes import LOG_TYPES, log_type
 from auditviewer.data.outfile import check_output, remove_unfinished
 from auditviewer.data.report import ReportOptions
 from auditviewer.data.secrets import RedactingFormatter, redact
 from auditviewer.data.source import Source, is_url, open_source
-from auditviewer.data.timestamps import get_zone, parse_duration, parse_user_time
+from auditviewer.data.timestamps import get_zone, parse_duration, parse_user_range, parse_user_time
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ examples:
 FILTER_HELP = """\
 filter language (--where, repeatable, joined by AND):
   col=v  col!=v  col>v  col>=v  col<v  col<=v   compare (numbers as numbers, dates as dates)
-  col=a,b,c   one of       col!=a,b   none of   ("quote" a value that has commas)
+  col=a,b,c   one of       col!=a,b   none of   ("quote" a value that has commas or edge spaces)
   col~text    contains (case-insensitive)       col!~text   does not contain
   col^=text   starts with
   col=        is empty (NULL or '')             col!=       is not empty
@@ -339,10 +339,8 @@ def build_filter(source: Source, args: argparse.Namespace, zone: tzinfo) -> Filt
 
 
 def _end_of(text: str, zone: tzinfo) -> datetime:
-    from datetime import timedelta
-
-    value, date_only = parse_user_time(text, zone)
-    return value + timedelta(days=1) if date_only else value
+    """The exclusive end of ``--to``: a date includes its whole day; 9999-12-31 reaches the end of time."""
+    return parse_user_range(text, zone).until
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -355,8 +353,8 @@ def _export(args: argparse.Namespace) -> int:
         sort = Sort.parse(args.sort) if args.sort else None
     except (KeyError, ValueError) as exc:
         raise UsageError(str(exc).strip("'\"")) from None
-    if args.limit is not None and args.limit < 0:
-        raise UsageError("--limit must be zero or more")
+    if args.limit is not None and not 0 <= args.limit <= INT_MAX:
+        raise UsageError(f"--limit must be zero or more, at most {INT_MAX}")
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
     if args.format in ("xlsx", "pdf") and args.output == "-":
         raise UsageError(f"a {args.format} file cannot go to stdout; give a file name with -o")
@@ -425,10 +423,12 @@ def _rows_progress(done: int) -> None:
 # -- demo ----------------------------------------------------------------------------
 
 def _demo(args: argparse.Namespace) -> int:
-    from auditviewer.data.demo import create_demo
+    from auditviewer.data.demo import MAX_ROWS, create_demo
 
-    if args.rows < 1:
-        raise UsageError("--rows must be at least 1")
+    if not 1 <= args.rows <= MAX_ROWS:
+        raise UsageError(f"--rows must be at least 1, and at most {MAX_ROWS:,}")
+    if args.seed < 0:
+        raise UsageError("--seed must be zero or more")
 
     def progress(done: int, total: int) -> None:
         if sys.stderr.isatty():

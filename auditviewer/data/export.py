@@ -38,7 +38,7 @@ from auditviewer.data.masking import row_masker
 from auditviewer.data.outfile import atomic_output, check_output
 from auditviewer.data.query import LogQuery
 from auditviewer.data.report import Report, ReportOptions, build_report
-from auditviewer.data.timestamps import UTC
+from auditviewer.data.timestamps import UTC, to_zone
 
 FORMATS = ("csv", "json", "xlsx", "pdf")
 #: Formats written as text, to a stream as well as to a file.
@@ -53,7 +53,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def _time_text(value: datetime, zone: tzinfo) -> str:
     if zone is UTC:
         return value.isoformat(sep=" ")
-    return value.replace(tzinfo=UTC).astimezone(zone).isoformat(sep=" ")
+    return to_zone(value, zone).isoformat(sep=" ")  # past 9999 in the zone: in UTC, with its +00:00
 
 
 class _Cells:

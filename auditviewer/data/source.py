@@ -382,7 +382,7 @@ def _describe_table(source: Source, inspector: sa.Inspector, log_type: LogType, 
             type_: sa.types.TypeEngine = _timestamp_type(source, db_name, col.db_name,
                                                           by_lower[col.name.lower()]["type"])
         elif col.kind is Kind.INT:
-            type_ = sa.Integer()
+            type_ = sa.BigInteger()  # values bound as BIGINT: PostgreSQL casts them to the column's type
         else:
             type_ = sa.String()
         sa_columns.append(sa.column(col.db_name, type_))

@@ -36,7 +36,7 @@ from auditviewer.data.masking import row_masker
 from auditviewer.data.outfile import atomic_path
 from auditviewer.data.query import LogQuery
 from auditviewer.data.report import Report, ReportOptions, build_report
-from auditviewer.data.timestamps import UTC
+from auditviewer.data.timestamps import UTC, to_zone
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ def _typed(row: Any, zone: tzinfo, ws: Any) -> list[Any]:
         if isinstance(value, str):
             out.append(_text(value, ws))
         elif isinstance(value, datetime):
-            shown = value if zone is UTC else value.replace(tzinfo=UTC).astimezone(zone)
+            shown = value if zone is UTC else to_zone(value, zone)
             out.append(shown.replace(tzinfo=None))
         else:
             out.append(value)

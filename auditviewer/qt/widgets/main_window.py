@@ -39,6 +39,7 @@ except ImportError:  # pragma: no cover - only while a module log_tab needs is s
     LogTab = None  # type: ignore[assignment,misc]
 
 if TYPE_CHECKING:
+    from auditviewer.qt.models.tasks import Task
     from auditviewer.qt.widgets.log_tab import LogTab as LogTabType
 
 log = logging.getLogger(__name__)
@@ -431,8 +432,8 @@ class MainWindow(QMainWindow):
         return self.saved_views.export_views(source_key, path)
 
     def import_views(self, source_key: str | None = None,
-                     path: str | os.PathLike[str] | None = None) -> list[SavedView]:
-        """Add the saved views of a JSON file to a source (file asked for if not given)."""
+                     path: str | os.PathLike[str] | None = None) -> Task | None:
+        """Add the saved views of a JSON file to a source (file asked for if not given), in the background."""
         return self.saved_views.import_views(source_key, path)
 
     # -- time zone ---------------------------------------------------------------------------------------
@@ -658,6 +659,7 @@ class MainWindow(QMainWindow):
         self._tab_keys.clear()
         self.navigation.shutdown()
         self.opener.shutdown()
+        self.saved_views.shutdown()
         self.reports.shutdown()
         for source in self._sources.values():
             source.close()
