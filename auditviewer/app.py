@@ -21,6 +21,7 @@ from PySide6.QtGui import QFileOpenEvent, QIcon
 from PySide6.QtWidgets import QApplication, QMainWindow
 
 from auditviewer import APP_NAME, ORG_NAME, __version__
+from auditviewer.data.secrets import RedactingFormatter
 from auditviewer.qt.models.settings import demo_path, log_dir
 from auditviewer.qt.widgets.main_window import MainWindow
 from auditviewer.qt.widgets.msgbox import show_error
@@ -61,7 +62,7 @@ def configure_logging(folder: Path | None = None, level: int = logging.INFO,
     A windowed build has no stderr (``sys.stderr`` is None). Returns the handlers added.
     """
     root = logging.getLogger()
-    formatter = logging.Formatter(LOG_FORMAT)
+    formatter = RedactingFormatter(LOG_FORMAT)  # no password reaches the log, not even in a traceback
     handlers: list[logging.Handler] = []
     try:
         folder = folder or log_dir()

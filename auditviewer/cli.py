@@ -1,28 +1,37 @@
 """``auditviewer-cli``: look into and export exported log databases from a shell.
 
 Exit codes: 0 done, 2 bad arguments (including a filter that does not fit the
-log, or a URL parameter the database driver does not take), 1 anything else (a
-file that is not a database, a server that is down).
+log, a URL parameter the database driver does not take, and an output file that
+must not or cannot be written), 1 anything else (a file that is not a database,
+a server that is down), 128 + the signal's number when stopped by SIGTERM or
+SIGHUP (after removing any half-written file). A reader that closes the pipe
+early (``-o - | head``) is a normal end.
 Messages go to stderr; data goes to stdout or the output file.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
 from auditviewer import __version__
-from auditviewer.data.errors import AuditViewerError, FilterError, UrlParameterError
-from auditviewer.data.filters import Filter, Sort, describe, parse_condition
+from auditviewer.data.errors import AuditViewerError, FilterError, OutputError, UrlParameterError
+from auditviewer.data.filters import INT_MAX, Filter, Sort, describe, parse_condition
 from auditviewer.data.logtypes import LOG_TYPES, log_type
+from auditviewer.data.outfile import check_output, remove_unfinished
 from auditviewer.data.report import ReportOptions
-from auditviewer.data.source import Source, open_source
-from auditviewer.data.timestamps import get_zone, parse_duration, parse_user_time
+from auditviewer.data.secrets import RedactingFormatter, redact
+from auditviewer.data.source import Source, is_url, open_source
+from auditviewer.data.timestamps import get_zone, parse_duration, parse_user_range, parse_user_time
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +52,7 @@ examples:
 FILTER_HELP = """\
 filter language (--where, repeatable, joined by AND):
   col=v  col!=v  col>v  col>=v  col<v  col<=v   compare (numbers as numbers, dates as dates)
-  col=a,b,c   one of       col!=a,b   none of   ("quote" a value that has commas)
+  col=a,b,c   one of       col!=a,b   none of   ("quote" a value that has commas or edge spaces)
   col~text    contains (case-insensitive)       col!~text   does not contain
   col^=text   starts with
   col=        is empty (NULL or '')             col!=       is not empty
@@ -54,6 +63,17 @@ dates: YYYY-MM-DD (a whole day) or YYYY-MM-DD HH:MM[:SS], UTC unless a zone is g
 
 class UsageError(AuditViewerError):
     """Bad arguments: exit code 2."""
+
+
+class Stopped(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind like Ctrl-C, so half-written files are removed on the way out.
+
+    A BaseException, so that no ``except Exception`` on the way swallows it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -95,6 +115,10 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--tz", default="UTC", metavar="ZONE",
                         help="time zone for dates written and typed (default UTC; e.g. Europe/Warsaw, local)")
     export.add_argument("--bom", action="store_true", help="start a CSV with the byte-order mark Excel wants")
+    export.add_argument("--excel-safe", action="store_true",
+                        help="csv: put a ' before text cells that begin with = + - @, a tab or a carriage return, "
+                             "so Excel shows them as text instead of running them as formulas (numbers are "
+                             "left as they are). Off by default: every cell is written as the database has it")
     export.add_argument("--title", metavar="TEXT", help="report title (pdf, xlsx; default: the log and business unit)")
     export.add_argument("--mask", action="store_true",
                         help="partly hide personal data: e-mail addresses, phone numbers, IP addresses, names")
@@ -139,8 +163,15 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(levelname)s: %(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(RedactingFormatter("%(levelname)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, handlers=[handler])
+    with _stop_on_signals() as stopped:
+        return _run(args, stopped)
+
+
+def _run(args: argparse.Namespace, stopped: list[int]) -> int:
+    source = getattr(args, "source", "") or ""
     try:
         if args.command == "info":
             return _info(args)
@@ -153,18 +184,72 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return selftest.run()
         return _demo(args)
-    except (UsageError, FilterError, UrlParameterError) as exc:
-        print(f"auditviewer-cli: error: {exc}", file=sys.stderr)
+    except Stopped as exc:
+        return _interrupted(exc.signum)
+    except (UsageError, FilterError, OutputError, UrlParameterError) as exc:
+        print(f"auditviewer-cli: error: {redact(str(exc), source)}", file=sys.stderr)
         return 2
     except AuditViewerError as exc:
-        print(f"auditviewer-cli: {exc}", file=sys.stderr)
+        if stopped:  # the signal landed inside the database driver, which turned it into an error
+            return _interrupted(stopped[0])
+        print(f"auditviewer-cli: {redact(str(exc), source)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        remove_unfinished()
         print("auditviewer-cli: interrupted", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader closed the pipe (``-o - | head``): a normal end. Python's advice: point stdout
+        # at devnull, so the interpreter's last flush does not complain about the pipe again.
+        _quiet_stdout()
+        return 0
     except OSError as exc:
-        print(f"auditviewer-cli: {exc}", file=sys.stderr)
+        text = f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
+        print(f"auditviewer-cli: {redact(text, source)}", file=sys.stderr)
         return 1
+    except Exception:  # a bug: the traceback goes to stderr through the log, passwords hidden
+        log.critical("unexpected error", exc_info=True)
+        return 1
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[list[int]]:
+    """While inside, SIGTERM and SIGHUP raise :class:`Stopped`; yields the signals received.
+
+    Only the main thread can set handlers (a test may call ``main`` from another): elsewhere
+    nothing changes. The previous handlers come back at the end.
+    """
+    received: list[int] = []
+    wanted = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        if received:
+            return  # already on the way out: let the cleanup finish
+        received.append(signum)
+        raise Stopped(signum)
+
+    previous = {signum: signal.signal(signum, handler) for signum in wanted}
+    try:
+        yield received
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+def _interrupted(signum: int) -> int:
+    remove_unfinished()  # a signal may land before a writer's own cleanup is under way
+    print(f"auditviewer-cli: interrupted ({signal.Signals(signum).name})", file=sys.stderr)
+    return 128 + signum
+
+
+def _quiet_stdout() -> None:
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 # -- info --------------------------------------------------------------------------
@@ -258,10 +343,8 @@ def build_filter(source: Source, args: argparse.Namespace, zone: tzinfo) -> Filt
 
 
 def _end_of(text: str, zone: tzinfo) -> datetime:
-    from datetime import timedelta
-
-    value, date_only = parse_user_time(text, zone)
-    return value + timedelta(days=1) if date_only else value
+    """The exclusive end of ``--to``: a date includes its whole day; 9999-12-31 reaches the end of time."""
+    return parse_user_range(text, zone).until
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -274,11 +357,16 @@ def _export(args: argparse.Namespace) -> int:
         sort = Sort.parse(args.sort) if args.sort else None
     except (KeyError, ValueError) as exc:
         raise UsageError(str(exc).strip("'\"")) from None
-    if args.limit is not None and args.limit < 0:
-        raise UsageError("--limit must be zero or more")
+    if args.limit is not None and not 0 <= args.limit <= INT_MAX:
+        raise UsageError(f"--limit must be zero or more, at most {INT_MAX}")
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
     if args.format in ("xlsx", "pdf") and args.output == "-":
         raise UsageError(f"a {args.format} file cannot go to stdout; give a file name with -o")
+    if args.excel_safe and args.format != "csv":
+        raise UsageError("--excel-safe is for CSV only: JSON is never changed, and Excel files hold text as text")
+    if args.output != "-":
+        # Before anything runs: a folder, a read-only file, the database itself (checked again once open).
+        check_output(args.output, protect=[] if is_url(args.source) else [args.source])
     options = ReportOptions(title=args.title, mask=args.mask, orientation=args.orientation or "auto",
                             sign_off=args.sign_off, zone=zone)
     with open_source(args.source) as source:
@@ -288,11 +376,13 @@ def _export(args: argparse.Namespace) -> int:
         query = LogQuery(table, flt, sort, columns, zone)
         log.info("exporting %s where %s", kind.label, describe(flt, table, zone))
         if args.output == "-":
-            n = export(query, args.format, sys.stdout, zone, limit=args.limit, mask=args.mask)
+            n = export(query, args.format, sys.stdout, zone, limit=args.limit, mask=args.mask,
+                       excel_safe=args.excel_safe)
             sys.stdout.flush()
         else:
             n = export(query, args.format, args.output, zone, limit=args.limit, bom=args.bom, mask=args.mask,
-                       options=options, progress=_rows_progress if sys.stderr.isatty() else None)
+                       options=options, progress=_rows_progress if sys.stderr.isatty() else None,
+                       excel_safe=args.excel_safe)
             if sys.stderr.isatty():
                 print(file=sys.stderr)
             print(f"wrote {n:,} rows to {args.output}", file=sys.stderr)
@@ -344,10 +434,12 @@ def _rows_progress(done: int) -> None:
 # -- demo ----------------------------------------------------------------------------
 
 def _demo(args: argparse.Namespace) -> int:
-    from auditviewer.data.demo import create_demo
+    from auditviewer.data.demo import MAX_ROWS, create_demo
 
-    if args.rows < 1:
-        raise UsageError("--rows must be at least 1")
+    if not 1 <= args.rows <= MAX_ROWS:
+        raise UsageError(f"--rows must be at least 1, and at most {MAX_ROWS:,}")
+    if args.seed < 0:
+        raise UsageError("--seed must be zero or more")
 
     def progress(done: int, total: int) -> None:
         if sys.stderr.isatty():

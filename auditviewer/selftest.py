@@ -60,6 +60,19 @@ def run(workdir: Path | None = None) -> int:
             raise ImportError("missing: " + ", ".join(missing))
         return ", ".join(BUNDLED_MODULES)
 
+    def zones() -> str:
+        # The tzdata package itself, not the system's zone files: Windows has none.
+        from importlib.resources import files
+        from zoneinfo import ZoneInfo
+
+        import tzdata
+
+        for key in ("Europe/Warsaw", "America/New_York", "Asia/Tokyo"):
+            if not files("tzdata.zoneinfo").joinpath(*key.split("/")).read_bytes().startswith(b"TZif"):
+                raise ValueError(f"{key} in the bundled tzdata is not a zone file")
+            ZoneInfo(key)
+        return f"tzdata {tzdata.IANA_VERSION}"
+
     def resources() -> str:
         from auditviewer.resources import resource_path
 
@@ -130,7 +143,8 @@ def run(workdir: Path | None = None) -> int:
             raise AssertionError("the PDF was not written")
         return f"{pages} page(s), {len(data):,} bytes"
 
-    steps = (("bundled modules import", imports, False), ("resources found", resources, False),
+    steps = (("bundled modules import", imports, False), ("time zones found", zones, False),
+             ("resources found", resources, False),
              ("demo database created", demo, False), ("filtered query", query, True),
              ("main window opens the database", window, True), ("report page rendered to PDF", pdf, True))
     for name, action, needs_db in steps:

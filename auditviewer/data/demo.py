@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from auditviewer.data.export import atomic_path
+from auditviewer.data.outfile import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,8 @@ START_DAY = END.astype("datetime64[D]") - (DAYS - 1)      # 2024-07-01, a Monday
 SPAN = DAYS * 86400                                     # seconds covered
 CHUNK = 250_000
 MIN_ROWS = 60
+#: Each table is generated whole in memory before it is written: keep it within reach.
+MAX_ROWS = 100_000_000
 
 SCRIPT_URL = "/Lists/Subscribers?search=<script>alert(1)</script>"
 LONG_URL = "/Segments/Edit/17?rules=" + "(email%20contains%20%22%40example.com%22)%20OR%20" * 60
@@ -471,8 +473,10 @@ def create_demo(path: str | os.PathLike, rows: int = 200_000, seed: int = 1,
     ``overwrite=True``; otherwise FileExistsError.
     """
     target = Path(path)
-    if rows < 1:
-        raise ValueError(f"rows must be at least 1, not {rows}")
+    if not 1 <= rows <= MAX_ROWS:
+        raise ValueError(f"rows must be at least 1 and at most {MAX_ROWS:,}, not {rows}")
+    if seed < 0:
+        raise ValueError(f"the seed must be zero or more, not {seed}")
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} already exists; choose another name or allow overwriting it")
     sizes = table_sizes(rows)

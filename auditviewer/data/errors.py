@@ -25,3 +25,7 @@ class FilterError(AuditViewerError, ValueError):
 
 class QueryCancelled(AuditViewerError):
     """A running query was cancelled on request."""
+
+
+class OutputError(AuditViewerError, OSError):
+    """An output file that must not or cannot be written, found before any work starts."""

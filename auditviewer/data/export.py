@@ -3,32 +3,42 @@
 :func:`export` is the one entry the CLI and the window share. CSV and JSON
 Lines are written here; Excel by ``xlsx``; PDF by the Qt page renderer
 (``auditviewer.qt.report.painter``), imported by name only when a PDF is
-asked for, so this layer never loads Qt. Writing goes to a temporary file
-beside the target, renamed into place only when every row is written: a
-cancelled or failed export leaves no half-written file behind.
+asked for, so this layer never loads Qt. Files are written through
+``outfile``: a temporary file beside the target, renamed into place only when
+every row is written (a cancelled or failed export leaves no half-written file
+behind); a FIFO or device is written straight through; an output that is the
+database being read is refused before anything runs.
+
+CSV cells are the data as it is. ``excel_safe`` is for files meant for a
+spreadsheet: a text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or
+a carriage return (which Excel would run as a formula, the "CSV injection" of
+OWASP) gets a leading ``'``, so Excel shows it as text. Only text is marked:
+numbers (an integer column's -1) are written as they are, as no number can
+hold a formula; text that merely looks like a number ("-1", "+48 600...") is
+marked like any other text, because telling which text Excel would read as a
+number depends on its locale, and a mistake there would be an injection. JSON
+is never changed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import importlib
 import io
 import json
 import os
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, tzinfo
-from pathlib import Path
 from typing import IO, Any
 
 from auditviewer.data.cancel import CancelToken
 from auditviewer.data.logtypes import Kind
 from auditviewer.data.masking import row_masker
+from auditviewer.data.outfile import atomic_output, check_output
 from auditviewer.data.query import LogQuery
 from auditviewer.data.report import Report, ReportOptions, build_report
-from auditviewer.data.timestamps import UTC
+from auditviewer.data.timestamps import UTC, to_zone
 
 FORMATS = ("csv", "json", "xlsx", "pdf")
 #: Formats written as text, to a stream as well as to a file.
@@ -36,12 +46,14 @@ TEXT_FORMATS = ("csv", "json")
 #: The module that draws PDF pages (needs Qt's GUI module; never imported by this layer's own imports).
 PDF_RENDERER = "auditviewer.qt.report.painter"
 Progress = Callable[[int], None]
+#: What a text cell begins with for Excel to take it as a formula (OWASP, "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _time_text(value: datetime, zone: tzinfo) -> str:
     if zone is UTC:
         return value.isoformat(sep=" ")
-    return value.replace(tzinfo=UTC).astimezone(zone).isoformat(sep=" ")
+    return to_zone(value, zone).isoformat(sep=" ")  # past 9999 in the zone: in UTC, with its +00:00
 
 
 class _Cells:
@@ -79,18 +91,30 @@ class _Cells:
 
 
 def write_csv(query: LogQuery, out: IO[str], zone: tzinfo = UTC, token: CancelToken | None = None,
-              limit: int | None = None, progress: Progress | None = None, *, mask: bool = False) -> int:
-    """CSV with a header row of column names; NULL is an empty cell."""
+              limit: int | None = None, progress: Progress | None = None, *, mask: bool = False,
+              excel_safe: bool = False) -> int:
+    """CSV with a header row of column names; NULL is an empty cell. ``excel_safe``: see the module."""
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(query.columns)
     cells = _Cells(query, zone, token, limit, progress, mask)
-    writer.writerows(cells)
+    if excel_safe:
+        writer.writerow(excel_safe_row(query.columns))
+        writer.writerows(map(excel_safe_row, cells))
+    else:
+        writer.writerow(query.columns)
+        writer.writerows(cells)
     return cells.count
 
 
+def excel_safe_row(row: Sequence[Any]) -> list[Any]:
+    """The row with a ``'`` before each text cell Excel would take for a formula; numbers as they are."""
+    return [f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+            for value in row]
+
+
 def write_jsonl(query: LogQuery, out: IO[str], zone: tzinfo = UTC, token: CancelToken | None = None,
-                limit: int | None = None, progress: Progress | None = None, *, mask: bool = False) -> int:
-    """One JSON object per line, keyed by column name; NULL is null."""
+                limit: int | None = None, progress: Progress | None = None, *, mask: bool = False,
+                excel_safe: bool = False) -> int:
+    """One JSON object per line, keyed by column name; NULL is null. Never changed for Excel."""
     names = query.columns
     # A value JSON has no type for (a BLOB where text belongs) is written as the CSV and the table show it.
     dumps = json.JSONEncoder(ensure_ascii=False, default=str).encode
@@ -107,7 +131,8 @@ WRITERS = {"csv": write_csv, "json": write_jsonl}
 def export(query: LogQuery, fmt: str, target: str | os.PathLike[str] | IO[str], zone: tzinfo = UTC,
            token: CancelToken | None = None, limit: int | None = None,
            progress: Progress | None = None, bom: bool = False, *, mask: bool = False,
-           options: ReportOptions | None = None, report: Report | None = None) -> int:
+           options: ReportOptions | None = None, report: Report | None = None, excel_safe: bool = False,
+           protect: Iterable[str | os.PathLike[str] | None] = ()) -> int:
     """Write the query's rows to ``target`` in ``fmt`` (one of :data:`FORMATS`). Returns the row count.
 
     ``target`` is a path, or, for CSV and JSON, an open text stream. ``mask``
@@ -115,15 +140,23 @@ def export(query: LogQuery, fmt: str, target: str | os.PathLike[str] | IO[str], 
     are (title, filters, SHA-256 of the file...): from ``report`` when given,
     else built from ``options`` (title, orientation, sign-off) with ``zone``
     and ``mask``. ``progress`` is called with the rows written so far.
+    ``excel_safe`` marks CSV text cells Excel would run as formulas (see the
+    module). A file ``target`` is checked before anything runs
+    (:func:`outfile.check_output`): never the database the query reads, nor a
+    file of ``protect`` (other open sources).
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; formats: {', '.join(FORMATS)}")
+    if isinstance(target, (str, os.PathLike)):
+        protect = [*protect, query.table.source.path]
+        check_output(target, protect)
     if fmt in TEXT_FORMATS:
         writer = WRITERS[fmt]
+        safe = excel_safe and fmt == "csv"
         if not isinstance(target, (str, os.PathLike)):
-            return writer(query, target, zone, token, limit, progress, mask=mask)
-        with atomic_output(Path(target), "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as out:
-            return writer(query, out, zone, token, limit, progress, mask=mask)
+            return writer(query, target, zone, token, limit, progress, mask=mask, excel_safe=safe)
+        with atomic_output(target, "w", protect, encoding="utf-8-sig" if bom else "utf-8", newline="") as out:
+            return writer(query, out, zone, token, limit, progress, mask=mask, excel_safe=safe)
     if not isinstance(target, (str, os.PathLike)):
         raise ValueError(f"a {fmt} export needs a file to write, not a stream")
     token = token or CancelToken()
@@ -144,54 +177,6 @@ def export(query: LogQuery, fmt: str, target: str | os.PathLike[str] | IO[str], 
 
     renderer.write_pdf(report, target, progress=pages_done, cancelled=lambda: token.cancelled)
     return report.row_count
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """A temporary path beside ``path``, renamed to it only if the block finishes without error.
-
-    For writers that open files themselves (openpyxl, Qt's PDF writer). The
-    file gets the permissions a new file would (or the replaced file's), not
-    the owner-only ones of a temporary file.
-    """
-    path = Path(path)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
-    os.close(fd)
-    temp = Path(name)
-    try:
-        yield temp
-        _give_mode(temp, path)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-
-
-@contextlib.contextmanager
-def atomic_output(path: Path, mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
-    """A file that appears at ``path`` only if the block finishes without error."""
-    with atomic_path(path) as temp, open(temp, mode, **kwargs) as out:
-        yield out
-
-
-def _give_mode(temp: Path, target: Path) -> None:
-    try:
-        mode = target.stat().st_mode & 0o777
-    except OSError:
-        mode = 0o666 & ~_umask()
-    with contextlib.suppress(OSError):
-        os.chmod(temp, mode)
-
-
-def _umask() -> int:
-    """The process's umask, read without setting it (os.umask would race with other threads)."""
-    with contextlib.suppress(OSError, ValueError):
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    return 0o022
 
 
 def to_text(query: LogQuery, fmt: str = "csv", **kwargs: Any) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
@@ -25,7 +25,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from auditviewer.data.errors import FilterError
 from auditviewer.data.logtypes import Kind
 from auditviewer.data.source import Column, LogTable
-from auditviewer.data.timestamps import UTC, day_text, format_day, parse_user_time, zone_name
+from auditviewer.data.timestamps import (
+    BEGINNING, END_OF_TIME, UTC, Beyond, Instant, UserTime, day_text, format_day, minus, parse_user_range, to_zone,
+    zone_name,
+)
 
 # Operators as typed, longest first so "!=" is not read as "!" then "=".
 _OPERATORS = ("!~", "^=", "!=", ">=", "<=", "~", "=", ">", "<")
@@ -38,6 +41,13 @@ _LIST_OPS = {"=", "~", "^="}
 _CONDITION = re.compile(r"^\s*(?P<not>not\s+|!(?=[A-Za-z_]))?(?P<col>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<rest>.*)$",
                         re.IGNORECASE | re.DOTALL)
 _ESCAPE = "/"
+#: What a number column can be compared with: every backend's BIGINT.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+#: Past this many bytes a contains/starts-with value is matched with instr() instead of LIKE on
+#: SQLite, whose LIKE refuses patterns over SQLITE_MAX_LIKE_PATTERN_LENGTH (50,000 bytes by default,
+#: lower in some builds). Both fold ASCII letters only, so the two forms find the same rows.
+LIKE_MAX_BYTES = 1000
 
 
 @dataclass(frozen=True)
@@ -75,8 +85,10 @@ class Condition:
 class Filter:
     """Everything that narrows a log: conditions, time range, search, business unit.
 
-    Times are naive UTC. ``time_to`` is exclusive. ``last`` is a span back
-    from the newest row of the log, resolved when the query runs.
+    Times are naive UTC. ``time_to`` is exclusive, except at the end of time
+    (``datetime.max``, where "up to 9999-12-31" is clamped), which it includes.
+    ``last`` is a span back from the newest row of the log, resolved when the
+    query runs.
     """
 
     conditions: tuple[Condition, ...] = ()
@@ -129,8 +141,7 @@ class _Bound:
 
     condition: Condition
     column: Column
-    values: list[object] = field(default_factory=list)
-    date_only: list[bool] = field(default_factory=list)
+    values: list[object] = field(default_factory=list)  # a UserTime each for a time column
 
 
 # -- parsing ------------------------------------------------------------------
@@ -148,10 +159,14 @@ def parse_condition(text: str) -> Condition:
         ops = " ".join(_OPERATORS[::-1])
         raise FilterError(f"{text!r} has no operator; use one of {ops}, e.g. status>=500")
     op, negated = _BASE[typed]
-    raw = rest[len(typed):].strip()
-    values = tuple(_split_values(raw)) if raw else ()
+    raw = rest[len(typed):]
+    values = tuple(_split_values(raw)) if raw.strip() else ()
     if not values and op != "=":
         raise FilterError(f"{text!r} needs a value after {typed}")
+    if op in ("~", "^=") and "" in values:
+        # Every text contains the empty text: the condition would keep (or, negated, drop) every row.
+        raise FilterError(f"{_shown(text)}: {typed} needs some text to look for, not an empty value; "
+                          f"to find empty values write {match.group('col').lower()}=")
     if len(values) > 1 and op not in _LIST_OPS:
         raise FilterError(f"{text!r}: {typed} takes one value; lists work with =, !=, ~, !~ and ^=")
     if match.group("not"):
@@ -160,25 +175,47 @@ def parse_condition(text: str) -> Condition:
 
 
 def _split_values(raw: str) -> list[str]:
-    """Split on commas; "double quotes" keep commas, a backslash escapes one character."""
-    values, current, quoted, escaped = [], [], False, False
+    """Split on commas; "double quotes" keep commas and spaces, a backslash escapes one character.
+
+    Spaces around a value are dropped unless quoted or escaped: ``url~" "`` looks for a space.
+    """
+    if not any(c in raw for c in ',"\\'):
+        return [raw.strip()]
+    values: list[str] = []
+    current: list[tuple[str, bool]] = []  # (character, kept as typed)
+    quoted = escaped = False
     for char in raw:
         if escaped:
-            current.append(char)
+            current.append((char, True))
             escaped = False
         elif char == "\\":
             escaped = True
         elif char == '"':
             quoted = not quoted
         elif char == "," and not quoted:
-            values.append("".join(current).strip())
+            values.append(_trimmed(current))
             current = []
         else:
-            current.append(char)
+            current.append((char, quoted))
     if quoted:
-        raise FilterError(f"{raw!r} has an unclosed double quote")
-    values.append("".join(current).strip())
+        raise FilterError(f"{_shown(raw)!r} has an unclosed double quote")
+    values.append(_trimmed(current))
     return values
+
+
+def _trimmed(chars: list[tuple[str, bool]]) -> str:
+    """The value without the unquoted spaces at either end."""
+    start, end = 0, len(chars)
+    while start < end and chars[start][0].isspace() and not chars[start][1]:
+        start += 1
+    while end > start and chars[end - 1][0].isspace() and not chars[end - 1][1]:
+        end -= 1
+    return "".join(char for char, _ in chars[start:end])
+
+
+def _shown(text: str, limit: int = 80) -> str:
+    """A value as quoted in a message: a 60,000-character paste is cut short."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
 
 
 def _quote_value(value: str) -> str:
@@ -206,35 +243,45 @@ def bind(table: LogTable, condition: Condition, zone: tzinfo = UTC) -> _Bound:
         raise FilterError(f"{table.log_type.label} has no column {condition.column!r}; valid columns: {valid}")
     bound = _Bound(condition, column)
     for value in condition.values:
-        typed, date_only = _typed_value(column, condition, value, zone)
-        bound.values.append(typed)
-        bound.date_only.append(date_only)
+        bound.values.append(_typed_value(column, condition, value, zone))
     return bound
 
 
-def _typed_value(column: Column, condition: Condition, value: str, zone: tzinfo) -> tuple[object, bool]:
+def whole_number(text: str, column: str, context: str = "") -> int:
+    """``text`` as an integer every backend compares with (a BIGINT); FilterError says why not.
+
+    ``context`` (the condition, say) starts the message about a number out of range.
+    """
+    value = text.strip()
+    if not _WHOLE_NUMBER.fullmatch(value):
+        raise FilterError(f"{column} takes whole numbers, e.g. {column}>=500; {_shown(text)!r} is not one")
+    digits = value.lstrip("+-").lstrip("0")
+    number = int(value) if len(digits) <= 19 else None  # int() of thousands of digits: slow, then refused
+    if number is None or not INT_MIN <= number <= INT_MAX:
+        limit = f"at least {INT_MIN}" if value.startswith("-") else f"at most {INT_MAX}"
+        where = f"{_shown(context)}: " if context else ""
+        raise FilterError(f"{where}{_shown(value)} is out of range for a number column ({limit})")
+    return number
+
+
+def _typed_value(column: Column, condition: Condition, value: str, zone: tzinfo) -> object:
     if condition.op in ("~", "^="):
-        return value, False  # substring matches work on the text form of any column
+        return value  # substring matches work on the text form of any column
     if column.kind is Kind.INT:
-        try:
-            return int(value), False
-        except ValueError:
-            raise FilterError(
-                f"{column.name} takes whole numbers, e.g. {column.name}>=500; {value!r} is not one"
-            ) from None
+        return whole_number(value, column.name, condition.text())
     if column.kind is Kind.DATETIME:
         try:
-            return parse_user_time(value, zone)
+            return parse_user_range(value, zone)
         except ValueError as exc:
             raise FilterError(f"{column.name}: {exc}") from None
     choices = column.spec.choices
     if choices:
         for choice in choices:
             if choice.lower() == value.lower():
-                return choice, False
+                return choice
         if condition.op == "=":
             raise FilterError(f"{column.name} is one of {', '.join(choices)}; {value!r} is not")
-    return value, False
+    return value
 
 
 # -- SQL -------------------------------------------------------------------------
@@ -259,8 +306,41 @@ def _like(table: LogTable, column: Column, pattern: str) -> ColumnElement:
     return expr.like(pattern, escape=_ESCAPE)
 
 
-def _day_end(start: datetime) -> datetime:
-    return start + timedelta(days=1)
+def _contains(table: LogTable, column: Column, value: str, prefix_only: bool = False) -> ColumnElement:
+    """The column's text contains (or starts with) ``value``, ignoring case as the backend's LIKE does."""
+    if table.source.dialect == "sqlite" and len(value.encode("utf-8")) > LIKE_MAX_BYTES:
+        # SQLite's lower() folds ASCII letters only, as its LIKE does: the same rows, with no length limit.
+        position = sa.func.instr(sa.func.lower(_as_text(table, column)), sa.func.lower(sa.literal(value)))
+        return position == 1 if prefix_only else position > 0
+    return _like(table, column, like_pattern(value, prefix_only))
+
+
+# -- times, where a typed time may lie beyond either end of the datetime range --------------------
+
+def _compare(expr: ColumnElement, op: str, at: Instant) -> ColumnElement:
+    """``expr op at``; every stored time comes after an instant before year 1 and before one after 9999."""
+    if at is Beyond.BEFORE:
+        return expr >= BEGINNING if op in (">", ">=") else expr < BEGINNING if op in ("<", "<=") else sa.false()
+    if at is Beyond.AFTER:
+        return expr <= END_OF_TIME if op in ("<", "<=") else expr > END_OF_TIME if op in (">", ">=") else sa.false()
+    if at == END_OF_TIME and op == "<":  # a bound clamped to the end of time includes it
+        op = "<="
+    return {"=": expr.__eq__, ">": expr.__gt__, ">=": expr.__ge__, "<": expr.__lt__, "<=": expr.__le__}[op](at)
+
+
+def _time_positive(expr: ColumnElement, op: str, times: list[UserTime]) -> ColumnElement:
+    """A time condition; a date alone stands for its whole day, [start, end)."""
+    if op == "=":
+        parts = [sa.and_(_compare(expr, ">=", t.start), _compare(expr, "<", t.end)) for t in times if t.whole_day]
+        exact = [t.start for t in times if not t.whole_day and isinstance(t.start, datetime)]
+        parts += [expr == exact[0]] if len(exact) == 1 else [expr.in_(exact)] if exact else []
+        return sa.or_(*parts) if len(parts) > 1 else parts[0] if parts else sa.false()
+    at = times[0]
+    if op == ">":
+        return _compare(expr, ">=", at.end) if at.whole_day else _compare(expr, ">", at.start)
+    if op == "<=":
+        return _compare(expr, "<", at.end) if at.whole_day else _compare(expr, "<=", at.start)
+    return _compare(expr, op, at.start)
 
 
 def _positive(table: LogTable, bound: _Bound) -> ColumnElement:
@@ -271,22 +351,21 @@ def _positive(table: LogTable, bound: _Bound) -> ColumnElement:
             return sa.or_(expr.is_(None), sa.type_coerce(expr, sa.String()) == "")
         return expr.is_(None)
     if cond.op in ("~", "^="):
-        return sa.or_(*(_like(table, column, like_pattern(str(v), cond.op == "^=")) for v in bound.values))
-    pairs = list(zip(bound.values, bound.date_only))
+        return sa.or_(*(_contains(table, column, str(v), cond.op == "^=") for v in bound.values))
+    if column.kind is Kind.DATETIME:
+        return _time_positive(expr, cond.op, bound.values)  # type: ignore[arg-type]
+    values = bound.values
     if cond.op == "=":
-        ranges = [sa.and_(expr >= v, expr < _day_end(v)) for v, day in pairs if day]
-        exact = [v for v, day in pairs if not day]
-        parts = ranges + ([expr == exact[0]] if len(exact) == 1 else [expr.in_(exact)] if exact else [])
-        return parts[0] if len(parts) == 1 else sa.or_(*parts)
-    value, day = pairs[0]
+        return expr == values[0] if len(values) == 1 else expr.in_(values)
+    value = values[0]
     if cond.op == ">":
-        return expr >= _day_end(value) if day else expr > value
+        return expr > value
     if cond.op == ">=":
         return expr >= value
     if cond.op == "<":
         return expr < value
     if cond.op == "<=":
-        return expr < _day_end(value) if day else expr <= value
+        return expr <= value
     raise FilterError(f"unknown operator {cond.op!r}")
 
 
@@ -308,7 +387,7 @@ def search_clause(table: LogTable, text: str) -> ColumnElement | None:
         return None
     per_term = []
     for term in terms:
-        options = [_like(table, c, like_pattern(term)) for c in table.text_columns]
+        options = [_contains(table, c, term) for c in table.text_columns]
         if re.fullmatch(r"-?\d{1,18}", term):
             options += [table.sa_column(c.name) == int(term) for c in table.columns if c.kind is Kind.INT]
         per_term.append(sa.or_(*options) if options else sa.false())
@@ -322,12 +401,12 @@ def where_clause(table: LogTable, flt: Filter, newest: datetime | None = None,
     time = table.sa_column(table.log_type.time_column)
     time_from = flt.time_from
     if flt.last is not None and newest is not None:
-        since = newest - flt.last
+        since = minus(newest, flt.last)
         time_from = since if time_from is None else max(time_from, since)
     if time_from is not None:
         parts.append(time >= time_from)
     if flt.time_to is not None:
-        parts.append(time < flt.time_to)
+        parts.append(_compare(time, "<", flt.time_to))
     if flt.business_unit is not None:
         if not table.has("business_unit_id"):
             raise FilterError(f"{table.log_type.label} has no business units")
@@ -342,14 +421,26 @@ def where_clause(table: LogTable, flt: Filter, newest: datetime | None = None,
     return parts[0] if len(parts) == 1 else sa.and_(*parts)
 
 
-def validate(table: LogTable, flt: Filter, sort: Sort | None = None) -> None:
+def validate(table: LogTable, flt: Filter, sort: Sort | None = None, zone: tzinfo = UTC) -> None:
     """Raise FilterError now, before any query runs, if ``flt`` or ``sort`` do not fit ``table``."""
     for condition in flt.conditions:
-        bind(table, condition)
-    if flt.business_unit is not None and not table.has("business_unit_id"):
-        raise FilterError(f"{table.log_type.label} has no business units")
+        bind(table, condition, zone)
+    check_time_range(flt.time_from, flt.time_to, zone)
+    if flt.business_unit is not None:
+        if not INT_MIN <= flt.business_unit <= INT_MAX:
+            raise FilterError(f"business unit {_shown(str(flt.business_unit))} is out of range for a number "
+                              f"column (at most {INT_MAX})")
+        if not table.has("business_unit_id"):
+            raise FilterError(f"{table.log_type.label} has no business units")
     if sort is not None and table.column(sort.column) is None:
         raise FilterError(f"cannot sort by {sort.column!r}; valid columns: {', '.join(table.column_names)}")
+
+
+def check_time_range(start: datetime | None, end: datetime | None, zone: tzinfo = UTC) -> None:
+    """FilterError for a time range that ends where or before it starts: it could show no row."""
+    if start is not None and end is not None and start >= end:
+        raise FilterError(f"the time range {_time_range_words(start, end, zone)} ({zone_name(zone)}) is empty: "
+                          f"its start must come before its end")
 
 
 # -- plain words, for report headers and status lines ---------------------------
@@ -409,9 +500,14 @@ def _time_range_words(start: datetime | None, end: datetime | None, zone: tzinfo
     end_text = None
     whole_day_end = False
     if end is not None:
-        local_end = end.replace(tzinfo=UTC).astimezone(zone)
-        whole_day_end = (local_end.hour, local_end.minute, local_end.second, local_end.microsecond) == (0, 0, 0, 0)
-        end_text = day_text(local_end.date() - timedelta(days=1)) if whole_day_end else format_day(end, zone)
+        local_end = to_zone(end, zone)
+        if end == END_OF_TIME or (local_end.tzinfo is not zone and zone is not UTC and end.year > 5000):
+            # Clamped to the end of time, or past 9999 in the zone: up to the last day there is.
+            whole_day_end, end_text = True, day_text(END_OF_TIME.date())
+        else:
+            whole_day_end = (local_end.hour, local_end.minute, local_end.second, local_end.microsecond) == \
+                (0, 0, 0, 0) and local_end.date() > date.min
+            end_text = day_text(local_end.date() - timedelta(days=1)) if whole_day_end else format_day(end, zone)
     if start_text and end_text:
         if whole_day_end and start_text == end_text:
             return f"is {start_text}"

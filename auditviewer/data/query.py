@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from auditviewer.data.cancel import CancelToken
 from auditviewer.data.errors import FilterError, QueryCancelled, SourceError
-from auditviewer.data.filters import Filter, Sort, validate, where_clause
+from auditviewer.data.filters import INT_MAX, Filter, Sort, validate, where_clause
 from auditviewer.data.logtypes import Kind
 from auditviewer.data.source import LogTable, describe_db_error
 from auditviewer.data.timestamps import UTC, SqliteTextTimestamp, parse_stored
@@ -65,7 +65,7 @@ class LogQuery:
         self.filter = flt or Filter()
         self.sort = sort or Sort(table.log_type.time_column, True)
         self.zone = zone
-        validate(table, self.filter, self.sort)
+        validate(table, self.filter, self.sort, zone)
         names = list(columns) if columns else table.column_names
         for name in names:
             if table.column(name) is None:
@@ -352,6 +352,8 @@ class LogQuery:
     def iter_rows(self, token: CancelToken | None = None, limit: int | None = None,
                   batch: int = 5000) -> Iterator[tuple[Any, ...]]:
         """Every filtered row in sort order, fetched in batches: memory stays flat."""
+        if limit is not None and not 0 <= limit <= INT_MAX:
+            raise FilterError(f"a row limit is zero or more, at most {INT_MAX}; {limit} is not")
         token = token or CancelToken()
         stmt = self._select(token, keys=False)
         if limit is not None:

@@ -21,6 +21,7 @@ from sqlalchemy.pool import QueuePool
 
 from auditviewer.data.errors import SchemaError, SourceError
 from auditviewer.data.logtypes import LOG_TYPES, ColumnSpec, Kind, LogType
+from auditviewer.data.secrets import is_ambiguous, is_url, mask_url, redact, remember_secrets
 from auditviewer.data.sqlitefile import (SQLITE_READONLY_ROLLBACK, How, Snapshot, changed_since, prepare,
                                           stamp, uri)
 from auditviewer.data.timestamps import ServerTimestamp, SqliteTextTimestamp
@@ -178,29 +179,13 @@ class Source:
         return f"<Source {self.display_name} ({self.dialect})>"
 
 
-_SECRET_PARAMS = ("password", "passwd", "pwd")
-
-
-def mask_url(url: URL | str, keep_user: bool = True) -> str:
-    """A URL fit to show or remember: never a password, in the userinfo or the query."""
-    url = make_url(url) if isinstance(url, str) else url
-    url = url._replace(password=None)  # URL.set() treats None as "leave as it is"
-    if not keep_user:
-        url = url._replace(username=None)
-    query = {k: v for k, v in url.query.items() if k.lower() not in _SECRET_PARAMS}
-    return url.set(query=query).render_as_string(hide_password=False)
-
-
-def is_url(spec: str) -> bool:
-    return "://" in spec
-
-
 def normalise_url(spec: str) -> tuple[URL, str | None]:
     """The URL with the driver we ship, and the schema named by ``?schema=``."""
-    try:
-        url = make_url(spec)
-    except Exception as exc:  # SQLAlchemy raises ArgumentError with a terse text
-        raise SourceError(f"{spec!r} is not a database URL; use e.g. postgresql://user@host/db") from exc
+    if is_ambiguous(spec):
+        # The URL is quoted masked, and SQLAlchemy's own error (which may quote it whole) is not chained.
+        raise SourceError(f"{mask_url(spec)!r} is not a database URL; use e.g. postgresql://user@host:5432/db "
+                          "(an @ in the password is written %40)")
+    url = make_url(spec)
     backend = url.get_backend_name()
     if backend in _DRIVERS:
         url = url.set(drivername=_DRIVERS[backend])
@@ -220,6 +205,7 @@ def open_source(spec: str | os.PathLike[str]) -> Source:
     """Open a SQLite file or a server URL read-only and discover its logs."""
     spec = os.fspath(spec)
     if is_url(spec):
+        remember_secrets(spec)  # so that no message or log line of this process can show them
         url, schema = normalise_url(spec)
         if url.get_backend_name() == "sqlite":
             if not url.database:
@@ -294,7 +280,7 @@ def _discovered(source: Source, where: str) -> Source:
         _discover(source)
     except sa.exc.DBAPIError as exc:
         source.close()
-        raise SourceError(f"{where}: {describe_db_error(exc)}") from exc
+        raise SourceError(redact(f"{where}: {describe_db_error(exc)}", source.spec)) from exc
     except BaseException:
         source.close()
         raise
@@ -429,7 +415,7 @@ def _describe_table(source: Source, inspector: sa.Inspector, log_type: LogType, 
             type_: sa.types.TypeEngine = _timestamp_type(source, db_name, col.db_name,
                                                           by_lower[col.name.lower()]["type"])
         elif col.kind is Kind.INT:
-            type_ = sa.Integer()
+            type_ = sa.BigInteger()  # values bound as BIGINT: PostgreSQL casts them to the column's type
         else:
             type_ = sa.String()
         sa_columns.append(sa.column(col.db_name, type_))

@@ -41,7 +41,7 @@ from auditviewer.data.filters import Condition, condition_clause, parse_conditio
 from auditviewer.data.logtypes import Kind, LogType, Outcome, Severity
 from auditviewer.data.query import LogQuery, _bucket_expr
 from auditviewer.data.source import LogTable
-from auditviewer.data.timestamps import SqliteTextTimestamp, parse_stored
+from auditviewer.data.timestamps import SqliteTextTimestamp, minus, parse_stored
 
 log = logging.getLogger(__name__)
 
@@ -238,7 +238,7 @@ def time_window(query: LogQuery, token: CancelToken | None = None) -> tuple[date
     if flt.last is not None:
         newest = query.newest(token)
         if newest is not None:
-            since = newest - flt.last
+            since = minus(newest, flt.last)
             low = since if low is None else max(low, since)
     return low, flt.time_to
 

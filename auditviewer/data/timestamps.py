@@ -11,19 +11,70 @@ from __future__ import annotations
 import os
 import re
 import time
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
+from enum import Enum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
 UTC = timezone.utc
+#: The first and the last instant a ``datetime`` holds (naive UTC). A time typed past either is
+#: clamped to it: "up to 9999-12-31" reaches the end of time, it does not overflow.
+BEGINNING = datetime.min
+END_OF_TIME = datetime.max
+
+
+class Beyond(Enum):
+    """An instant no ``datetime`` holds: a zone shift or a day's end took it past year 1 or 9999 (UTC)."""
+
+    BEFORE = "before the year 1"
+    AFTER = "after the year 9999"
+
+
+#: A naive UTC instant, or one beyond either end of the ``datetime`` range.
+Instant = datetime | Beyond
 
 
 def to_naive_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value
     return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def utc_instant(value: datetime) -> Instant:
+    """:func:`to_naive_utc`, or :class:`Beyond` when the shift to UTC leaves the ``datetime`` range."""
+    try:
+        return to_naive_utc(value)
+    except OverflowError:
+        return Beyond.BEFORE if value.year < 5000 else Beyond.AFTER
+
+
+def clamp(value: Instant) -> datetime:
+    """An instant as a ``datetime``: one beyond either end becomes that end."""
+    if value is Beyond.BEFORE:
+        return BEGINNING
+    if value is Beyond.AFTER:
+        return END_OF_TIME
+    return value
+
+
+def minus(value: datetime, span: timedelta) -> datetime:
+    """``value - span``, stopping at the beginning of time ("the last 99999999 days" is all of it)."""
+    try:
+        return value - span
+    except OverflowError:
+        return BEGINNING
+
+
+def to_zone(value: datetime, zone: tzinfo) -> datetime:
+    """A naive UTC instant as an aware time in ``zone``; in UTC where the zone's time would pass year 1 or 9999."""
+    aware = value.replace(tzinfo=UTC)
+    try:
+        return aware.astimezone(zone)
+    except OverflowError:
+        return aware
 
 
 def parse_stored(value: object) -> object:
@@ -52,7 +103,8 @@ class SqliteTextTimestamp(TypeDecorator):
     def process_bind_param(self, value, dialect):  # noqa: ANN001 - SQLAlchemy hook
         if isinstance(value, datetime):
             value = to_naive_utc(value)
-            text = value.strftime(f"%Y-%m-%d{self.sep}%H:%M:%S")
+            # The year by hand: strftime writes year 1 as "1", which sorts after "0999" as text.
+            text = f"{value.year:04d}-{value:%m-%d}{self.sep}{value:%H:%M:%S}"
             if value.microsecond:
                 text += f".{value.microsecond:06d}"
             return text + self.suffix
@@ -84,7 +136,14 @@ class ServerTimestamp(TypeDecorator):
 
 # -- what users type ---------------------------------------------------------
 
-_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# The forms the filter language documents, and no others: "20250601" or "2025-W22" are refused
+# rather than read as something the user may not have meant.
+_USER_TIME = re.compile(
+    r"(?P<date>\d{4}-\d{2}-\d{2})"
+    r"(?:[T ](?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d{1,6}))?)?"
+    r"\s*(?P<zone>Z|[+-]\d{2}(?::?\d{2})?)?)?",
+    re.IGNORECASE)
+TIME_FORMS = "YYYY-MM-DD (a whole day) or YYYY-MM-DD HH:MM[:SS], optionally with a zone (+02:00, Z)"
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -155,47 +214,111 @@ def get_zone(name: str | None) -> tzinfo:
         raise ValueError(f"unknown time zone {name!r}; use an IANA name such as Europe/Warsaw, or UTC") from exc
 
 
-def parse_user_time(text: str, zone: tzinfo = UTC) -> tuple[datetime, bool]:
-    """Parse an ISO date or date-time typed by a user.
+@dataclass(frozen=True)
+class UserTime:
+    """A time as typed, as the naive UTC instants ``[start, end)`` it covers.
 
-    Returns the naive UTC instant and whether only a date was given (a date
-    stands for the whole day, from its midnight in ``zone``). A time zone in
-    the text ("+02:00", "Z") wins over ``zone``.
+    A date alone is its whole day in the zone, from midnight to the next
+    midnight (23 or 25 hours on a day summer time starts or ends); a date and
+    time is one instant (``end == start``). Either end can lie :class:`Beyond`
+    the ``datetime`` range, e.g. 0001-01-01 in Tokyo starts before year 1 in UTC.
+    """
+
+    start: Instant
+    end: Instant
+    whole_day: bool
+
+    @property
+    def first(self) -> datetime:
+        """The start as a ``datetime``, clamped to the beginning or the end of time."""
+        return clamp(self.start)
+
+    @property
+    def until(self) -> datetime:
+        """The exclusive end as a ``datetime`` (a whole day's next midnight), clamped like :attr:`first`."""
+        return clamp(self.end)
+
+
+def parse_user_range(text: str, zone: tzinfo = UTC) -> UserTime:
+    """Parse a date or date-time typed by a user; a zone in the text ("+02:00", "Z") wins over ``zone``.
+
+    ValueError, naming the accepted forms, for anything else.
     """
     raw = text.strip()
     if not raw:
-        raise ValueError("a date is required, e.g. 2025-06-01 or 2025-06-01 14:30")
-    date_only = bool(_DATE_ONLY.match(raw))
+        raise ValueError(f"a date is required: {TIME_FORMS}, e.g. 2025-06-01 or 2025-06-01 14:30")
+    match = _USER_TIME.fullmatch(raw)
+    if not match:
+        raise ValueError(f"{text!r} is not a date; use {TIME_FORMS}, e.g. 2025-06-01 or 2025-06-01 14:30")
     try:
-        if date_only:
-            parsed = datetime.combine(date.fromisoformat(raw), datetime.min.time())
-        else:
-            parsed = datetime.fromisoformat(raw.replace("T", " ", 1))
-    except ValueError:
-        raise ValueError(
-            f"{text!r} is not a date; use YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS], optionally with +HH:MM"
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zone)
-    return to_naive_utc(parsed), date_only
+        day = date.fromisoformat(match["date"])
+        if match["hour"] is None:
+            start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+            return UserTime(utc_instant(start), _day_end(day, zone), True)
+        fraction = (match["fraction"] or "").ljust(6, "0")
+        moment = datetime.combine(day, datetime.min.time()).replace(
+            hour=int(match["hour"]), minute=int(match["minute"]), second=int(match["second"] or 0),
+            microsecond=int(fraction or 0), tzinfo=_offset(match["zone"]) or zone)
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a date: {exc}; dates run from 0001-01-01 to 9999-12-31") from None
+    instant = utc_instant(moment)
+    return UserTime(instant, instant, False)
+
+
+def _day_end(day: date, zone: tzinfo) -> Instant:
+    """The next midnight after ``day`` in ``zone``, in UTC."""
+    if day < date.max:
+        return utc_instant(datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone))
+    # No date follows 9999-12-31: its last microsecond, one microsecond on (past 9999 in UTC too east of it).
+    last = utc_instant(datetime.combine(day, datetime.max.time(), tzinfo=zone))
+    if isinstance(last, Beyond) or last == END_OF_TIME:
+        return Beyond.AFTER
+    return last + timedelta(microseconds=1)
+
+
+def _offset(text: str | None) -> tzinfo | None:
+    if not text:
+        return None
+    if text.upper() == "Z":
+        return UTC
+    digits = text[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+    if hours > 23 or minutes > 59:
+        raise ValueError(f"{text} is not a zone offset")
+    sign = -1 if text[0] == "-" else 1
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def parse_user_time(text: str, zone: tzinfo = UTC) -> tuple[datetime, bool]:
+    """The naive UTC start of what the user typed, and whether it was a date alone (a whole day)."""
+    typed = parse_user_range(text, zone)
+    return typed.first, typed.whole_day
+
+
+#: The longest span ``timedelta`` holds, in each unit.
+_MAX_SPAN = {"s": 999_999_999 * 86400, "m": 999_999_999 * 1440, "h": 999_999_999 * 24, "d": 999_999_999,
+             "w": 999_999_999 // 7}
 
 
 def parse_duration(text: str) -> timedelta:
-    """"24h", "7d", "30d", "90m", "2w" as a timedelta."""
+    """"24h", "7d", "30d", "90m", "2w" as a timedelta; longer than the log is the whole log."""
     match = _DURATION.match(text)
     if not match:
         raise ValueError(f"{text!r} is not a duration; use a number and a unit, e.g. 24h, 7d, 30d, 15m")
     amount, unit = int(match.group(1)), match.group(2).lower()
     if amount <= 0:
         raise ValueError(f"{text!r}: the duration must be more than zero")
+    if amount > _MAX_SPAN[unit]:
+        raise ValueError(f"{text!r} is too long a span: at most {_MAX_SPAN[unit]}{unit}")
     return timedelta(**{_UNITS[unit]: amount})
 
 
 def format_time(value: object, zone: tzinfo = UTC, seconds: bool = True) -> str:
     """A stored value as text in ``zone``; anything not a datetime prints as it is."""
     if isinstance(value, datetime):
-        shown = value.replace(tzinfo=UTC).astimezone(zone)
-        return shown.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+        shown = to_zone(value, zone)
+        text = f"{shown.year:04d}-" + shown.strftime("%m-%d %H:%M:%S" if seconds else "%m-%d %H:%M")
+        return text if shown.tzinfo is zone or zone is UTC else f"{text} UTC"
     return "" if value is None else str(value)
 
 
@@ -209,11 +332,12 @@ def day_text(day: date) -> str:
 
 def format_day(value: datetime, zone: tzinfo = UTC) -> str:
     """A naive UTC instant in words, in ``zone``: ``1 Jun 2025``, or ``1 Jun 2025 09:30`` off midnight."""
-    shown = value.replace(tzinfo=UTC).astimezone(zone)
+    shown = to_zone(value, zone)
     text = day_text(shown.date())
     if (shown.hour, shown.minute, shown.second, shown.microsecond) == (0, 0, 0, 0):
         return text
-    return f"{text} {shown:%H:%M:%S}" if shown.second else f"{text} {shown:%H:%M}"
+    text = f"{text} {shown:%H:%M:%S}" if shown.second else f"{text} {shown:%H:%M}"
+    return text if shown.tzinfo is zone or zone is UTC else f"{text} UTC"
 
 
 def zone_name(zone: tzinfo) -> str:

@@ -8,8 +8,9 @@ The header row is bold and frozen, with an auto-filter; column widths come
 from the header and the first rows. Past Excel's 1,048,576 rows a sheet
 ends and the rows go on in a sheet named "Rows 1048576-...".
 
-The file appears only when complete (``export.atomic_output``); a cancelled
+The file appears only when complete (``outfile.atomic_path``); a cancelled
 or failed export leaves neither the target nor openpyxl's temporary files.
+A FIFO or device gets the workbook once it is complete.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime, tzinfo
-from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
@@ -31,12 +31,12 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet import _writer as openpyxl_writer
 
 from auditviewer.data.cancel import CancelToken
-from auditviewer.data.export import atomic_output
 from auditviewer.data.logtypes import Kind
 from auditviewer.data.masking import row_masker
+from auditviewer.data.outfile import atomic_path
 from auditviewer.data.query import LogQuery
 from auditviewer.data.report import Report, ReportOptions, build_report
-from auditviewer.data.timestamps import UTC
+from auditviewer.data.timestamps import UTC, to_zone
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def write_xlsx(query: LogQuery, path: str | os.PathLike[str], zone: tzinfo = UTC
     wb.properties.title = report.title
     wb.properties.creator = "auditviewer"
     try:
-        with atomic_output(Path(path), "wb") as out:
+        with atomic_path(path, protect=[query.table.source.path]) as temp, open(temp, "wb") as out:
             n = _write_sheets(wb, query, report, token, progress)
             _write_about(wb, report)
             wb.save(out)
@@ -155,7 +155,7 @@ def _typed(row: Any, zone: tzinfo, ws: Any) -> list[Any]:
         if isinstance(value, str):
             out.append(_text(value, ws))
         elif isinstance(value, datetime):
-            shown = value if zone is UTC else value.replace(tzinfo=UTC).astimezone(zone)
+            shown = value if zone is UTC else to_zone(value, zone)
             out.append(shown.replace(tzinfo=None))
         else:
             out.append(value)

@@ -47,7 +47,7 @@ def columns_for(log_type: LogType, omit: Iterable[str] = (), extra: Mapping[str,
 
 def _stored(value: Any, dialect: str) -> Any:
     if isinstance(value, datetime) and dialect == "sqlite":
-        text = value.strftime("%Y-%m-%d %H:%M:%S")
+        text = f"{value.year:04d}-{value:%m-%d %H:%M:%S}"  # strftime writes year 1 as "1"
         return text + (f".{value.microsecond:06d}" if value.microsecond else "")
     return value
 

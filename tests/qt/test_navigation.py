@@ -64,7 +64,7 @@ def test_source_branch_lists_units_then_logs_with_counts(qtbot, qtmodeltester, m
     root = model.add_source(source)
     qtmodeltester.check(model)
     assert root.data() == source.display_name
-    assert root.data(Qt.ItemDataRole.ToolTipRole) == source.key
+    assert root.data(Qt.ItemDataRole.ToolTipRole).replace("\n", "") == source.key  # a long path is broken
     assert texts(model, root) == [ALL_UNITS, "Main brand", "Outlet store", "Empty unit", "Overview"]
     assert model.node(model.overview_index(source.key)) == Node(NodeKind.OVERVIEW, source.key)
     every = model.index(0, 0, root)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import os
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -13,7 +16,7 @@ import pytest
 from pypdf import PdfReader
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPageLayout
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog, QPrintPreviewWidget
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QDialog, QFileDialog, QMenu, QPushButton
 
 from auditviewer.data.export import to_text
@@ -196,6 +199,81 @@ def test_a_failed_export_says_why(qtbot, window, tab, tmp_path: Path) -> None:
     assert finished(qtbot, job) == "failed"
     assert msgbox.shown and msgbox.shown[-1].title == "Cannot export the report"
     assert "Choose another folder" in msgbox.shown[-1].message
+
+
+@pytest.fixture
+def own_window(qtbot, demo_path: Path, tmp_path: Path):
+    """A window on a copy of the demo database of this test's own: a test here may try to overwrite it."""
+    from auditviewer.app import create_main_window
+
+    copy = tmp_path / "evidence" / "acme.db"
+    copy.parent.mkdir()
+    shutil.copyfile(demo_path, copy)
+    win = create_main_window([str(copy)])
+    qtbot.addWidget(win)
+    win.show()
+    yield win, copy
+    win.close()
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx", "pdf"])
+def test_an_export_over_an_open_database_is_refused(qtbot, own_window, monkeypatch, kind: str) -> None:
+    """The same file under another name (a hard link), chosen in the save dialog: refused, nothing runs."""
+    window, database = own_window
+    before = hashlib.sha256(database.read_bytes()).hexdigest()
+    other_name = database.with_name(f"acme.{kind}")
+    os.link(database, other_name)
+    tab = window.open_log(window.sources()[0].key, "api")
+    wait_tab_ready(qtbot, tab)
+    save_as(monkeypatch, other_name)
+    dialog = choose(qtbot, window, kind)
+    assert accept(qtbot, window, dialog) is None  # no job started
+    assert msgbox.shown[-1].title == "Cannot export the report"
+    assert "the database being read" in msgbox.shown[-1].message and str(other_name) in msgbox.shown[-1].message
+    assert hashlib.sha256(database.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in database.parent.iterdir()) == sorted(["acme.db", f"acme.{kind}"])
+    # A job started some other way (not through the dialog) refuses it too, on its worker, before counting.
+    job = window.reports.run(kind, report_query(tab), ReportOptions(), path=str(database))
+    assert finished(qtbot, job) == "failed" and "the database being read" in msgbox.shown[-1].message
+    assert hashlib.sha256(database.read_bytes()).hexdigest() == before
+
+
+def test_saved_views_are_never_exported_over_an_open_database(qtbot, own_window) -> None:
+    window, database = own_window
+    before = hashlib.sha256(database.read_bytes()).hexdigest()
+    assert window.export_views(window.sources()[0].key, database.with_name("acme.db-journal")) == 0
+    assert "the -journal file of the database being read" in msgbox.shown[-1].message
+    assert sorted(p.name for p in database.parent.iterdir()) == ["acme.db"]
+    assert hashlib.sha256(database.read_bytes()).hexdigest() == before
+
+
+def test_the_csv_dialog_offers_a_file_safe_for_excel(qtbot, window, tmp_path: Path, monkeypatch) -> None:
+    """Off by default (the evidence as it is); on with the byte-order mark, unless the user chose."""
+    tab = window.open_log(window.sources()[0].key, "sms")  # phone numbers start with "+"
+    wait_tab_ready(qtbot, tab)
+    assert not choose(qtbot, window, "pdf").excel_safe_box.isVisibleTo(window.reports.dialog)
+    window.reports.dialog.reject()
+    dialog = choose(qtbot, window, "csv")
+    box = dialog.excel_safe_box
+    assert box.isVisibleTo(dialog) and not box.isChecked() and not dialog.excel_safe()
+    assert "formula" in box.toolTip() and "evidence" in box.toolTip()
+    dialog.bom_box.setChecked(True)
+    assert box.isChecked()
+    dialog.bom_box.setChecked(False)
+    assert not box.isChecked()
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=box.rect().bottomLeft() + QPoint(8, -box.height() // 2))
+    assert box.isChecked()
+    dialog.bom_box.setChecked(True)
+    dialog.bom_box.setChecked(False)
+    assert box.isChecked() and dialog.excel_safe()  # the user's choice stays
+    path = tmp_path / "for-excel.csv"
+    save_as(monkeypatch, path)
+    job = accept(qtbot, window, dialog)
+    assert job is not None and finished(qtbot, job) == "done"
+    shown = LogQuery(tab.table, tab.query().filter, tab.query().sort, tab.visible_columns(), tab.zone)
+    written = path.read_bytes().decode("utf-8")
+    assert written == to_text(shown, "csv", excel_safe=True) != to_text(shown, "csv")
+    assert ",'+" in written
 
 
 def test_print_sends_the_pages_to_the_chosen_printer(qtbot, window, tab, tmp_path: Path, monkeypatch) -> None:

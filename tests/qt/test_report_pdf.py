@@ -27,6 +27,7 @@ from auditviewer.data.report import Report, ReportOptions, build_report
 from auditviewer.data.source import Source, open_source
 from auditviewer.qt.report.painter import plan_layout, write_pdf
 from tests.helpers.dbfactory import DbFactory
+from tests.helpers.pipes import PipeReader
 from tests.unit.logrows import api_row, panel_row
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -219,6 +220,28 @@ def test_cancelling_leaves_no_file(demo: Source, tmp_path: Path) -> None:
     with pytest.raises(QueryCancelled):
         write_pdf(report, out / "new.pdf")
     assert leftovers(out) == ["earlier.pdf"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="this system has no FIFOs (named pipes)")
+def test_a_pdf_reaches_a_fifo_whole_and_a_link_stays_a_link(demo: Source, tmp_path: Path) -> None:
+    """Qt's PDF writer needs a real file: the PDF is made privately, then copied into the FIFO."""
+    out = tmp_path / "out"
+    out.mkdir()
+    fifo = out / "pipe"
+    os.mkfifo(fifo)
+    reader = PipeReader.fifo(fifo)
+    query = LogQuery(demo.log("api"), Filter((parse_condition("status>=500"),)))
+    assert export(query, "pdf", fifo, limit=15) == 15
+    received = tmp_path / "received.pdf"
+    received.write_bytes(reader.finish())
+    assert "Page 1 of" in pages_text(received)[0]
+    assert os.path.exists(fifo) and not fifo.is_file()  # still the FIFO
+    target = tmp_path / "kept" / "report.pdf"
+    target.parent.mkdir()
+    (out / "latest.pdf").symlink_to(target)
+    export(query, "pdf", out / "latest.pdf", limit=15)
+    assert (out / "latest.pdf").is_symlink() and "Page 1 of" in pages_text(target)[0]
+    assert leftovers(out) == ["latest.pdf", "pipe"] and leftovers(target.parent) == ["report.pdf"]
 
 
 def test_the_cli_writes_a_pdf_report(demo_path: Path, tmp_path: Path, capsys) -> None:

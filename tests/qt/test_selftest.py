@@ -19,7 +19,7 @@ def test_selftest_passes_and_says_what_it_checked(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "auditviewer", "--selftest"], capture_output=True, text=True,
                           cwd=ROOT, env=env, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
-    for step in ("bundled modules import", "demo database created", "filtered query",
+    for step in ("bundled modules import", "time zones found", "demo database created", "filtered query",
                  "main window opens the database", "report page rendered to PDF"):
         assert f"ok   {step}" in done.stdout
     assert done.stdout.strip().endswith("selftest passed")

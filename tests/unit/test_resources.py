@@ -45,3 +45,13 @@ def test_a_plain_pip_install_carries_the_resources(tmp_path: Path) -> None:
                            cwd=tmp_path, timeout=60)
     assert found.returncode == 0, found.stderr
     assert Path(found.stdout.strip()).is_relative_to(target)
+
+
+def test_time_zones_are_a_declared_dependency() -> None:
+    """zoneinfo finds no zone on Windows without the tzdata package: an install must pull it in."""
+    import re
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    names = {re.split(r"[<>=!~\[; ]", dep, maxsplit=1)[0].lower() for dep in project["dependencies"]}
+    assert "tzdata" in names

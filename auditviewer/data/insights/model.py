@@ -11,11 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from auditviewer.data.filters import Condition, Filter, parse_condition
+from auditviewer.data.filters import Condition, Filter, check_time_range, parse_condition
 from auditviewer.data.logtypes import Severity
+from auditviewer.data.timestamps import get_zone
 from auditviewer.data.views import ConditionState, SavedView
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MAX_BURST_FAILURES = 1_000_000
+MAX_BURST_MINUTES = 365 * 24 * 60
 
 
 @dataclass(frozen=True)
@@ -34,10 +37,13 @@ class Params:
     top: int = 10
 
     def __post_init__(self) -> None:
-        if self.burst_failures < 2:
-            raise ValueError("a burst needs at least 2 failed logins")
-        if self.burst_minutes < 1:
-            raise ValueError("the burst window must be at least 1 minute")
+        if not 2 <= self.burst_failures <= MAX_BURST_FAILURES:
+            raise ValueError(f"a burst needs at least 2 failed logins, and at most {MAX_BURST_FAILURES:,}")
+        if not 1 <= self.burst_minutes <= MAX_BURST_MINUTES:
+            raise ValueError(f"the burst window must be at least 1 minute, and at most {MAX_BURST_MINUTES:,} "
+                             f"(a year)")
+        if self.time_from is not None and self.time_to is not None:
+            check_time_range(self.time_from, self.time_to, get_zone(self.zone))
         if not (0 <= self.business_start < self.business_end <= 24):
             raise ValueError("business hours must be a range of hours within a day, e.g. 7-19")
         if not self.business_days or not all(0 <= d <= 6 for d in self.business_days):

@@ -28,6 +28,7 @@ from auditviewer.data.logtypes import Kind, Severity
 from auditviewer.data.outcomes import severity_of
 from auditviewer.data.query import Key, LogQuery, Page
 from auditviewer.data.timestamps import UTC, format_time
+from auditviewer.qt.models.plaintext import plain_tooltip
 from auditviewer.qt.models.tasks import Task, TaskRunner
 
 log = logging.getLogger(__name__)
@@ -191,7 +192,7 @@ class LogTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return column.label if column else self._query.columns[section]
         if role == Qt.ItemDataRole.ToolTipRole and column is not None:
-            return column.spec.help or column.label
+            return plain_tooltip(column.spec.help or column.label)
         if role == Qt.ItemDataRole.UserRole:
             return self._query.columns[section]
         return None
@@ -226,7 +227,7 @@ class LogTableModel(QAbstractTableModel):
             return values[self._id_column] if column == 0 and self._id_column is not None else None
         if role == Qt.ItemDataRole.ToolTipRole:
             text = self.display_text(value)
-            return text[:2000] if len(text) > 40 else None
+            return plain_tooltip(text[:2000]) if len(text) > 40 else None
         if role == Qt.ItemDataRole.TextAlignmentRole:
             if column in self._int_columns:
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

@@ -21,6 +21,7 @@ from auditviewer.data.logtypes import log_type
 from auditviewer.data.query import LogQuery
 from auditviewer.data.source import Source
 from auditviewer.data.views import SavedView
+from auditviewer.qt.models.plaintext import plain_tooltip
 from auditviewer.qt.models.tasks import Task, TaskRunner
 
 log = logging.getLogger(__name__)
@@ -245,7 +246,7 @@ class NavigationModel(QStandardItemModel):
                 continue
             self._failed[log_id] = str(error)
             item.setText(f"{log_label(log_id[1])} (count failed)")
-            item.setToolTip(f"The rows could not be counted: {error}")
+            item.setToolTip(plain_tooltip(f"The rows could not be counted: {error}"))
         log.warning("counting rows failed: %s", error)
 
     def cancel_counts(self) -> None:
@@ -264,7 +265,7 @@ class NavigationModel(QStandardItemModel):
         item.setEditable(False)
         item.setData(node, NODE_ROLE)
         if tooltip:
-            item.setToolTip(tooltip)
+            item.setToolTip(plain_tooltip(tooltip))  # names and paths come from the data
         return item
 
     def _source_item(self, source_key: str) -> QStandardItem | None:

@@ -1,8 +1,9 @@
 """What the window remembers between runs, in QSettings, and where user files live.
 
 One place knows the keys, so nothing else spells them. Passwords never get
-here: every source is stored through :func:`strip_password`, and the source
-keys saved views are filed under come from ``Source.key`` (already masked).
+here: every source is stored through :func:`auditviewer.data.secrets.source_key`,
+and the source keys saved views are filed under come from ``Source.key``
+(masked by the same function).
 """
 
 from __future__ import annotations
@@ -10,15 +11,16 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
-from sqlalchemy.engine import make_url
 
-from auditviewer.data.export import atomic_output
-from auditviewer.data.source import is_url
-from auditviewer.data.views import SavedView, ViewFile
+from auditviewer.data.outfile import atomic_output
+from auditviewer.data.secrets import source_key
+from auditviewer.data.views import MAX_VIEWS, SavedView, ViewFile
 
 log = logging.getLogger(__name__)
 
@@ -33,40 +35,14 @@ _OVERVIEW_RULES = "overview/rules"
 _STATE = "window/state"
 #: Shared with the log tab, which saves its header state under this key.
 COLUMN_STATE_KEY = "columns/{log}"
-#: Query parameters some drivers accept a secret in.
-_SECRET_PARAMS = {"password", "passwd", "pwd", "sslpassword"}
+#: The saved views as last read or written: the setting's text, and the views parsed from it by source.
+_views_read: dict[str, Any] = {}
 
 
-def strip_password(spec: str) -> str:
-    """The source as it may be written down: a file path, or a URL with no password at all.
-
-    A masked ``***`` would be worse than nothing here: reopening would try it as the password.
-    """
-    if not is_url(spec):
-        return str(Path(spec).expanduser().resolve())
-    try:
-        url = make_url(spec)
-    except Exception:  # not a URL SQLAlchemy reads: keep nothing after the scheme's user part
-        scheme, _, rest = spec.partition("://")
-        return f"{scheme}://{rest.rpartition('@')[2]}"
-    query = {k: v for k, v in url.query.items() if k.lower() not in _SECRET_PARAMS}
-    # URL.set(password=None) means "leave it as it is": replace the field itself.
-    return url._replace(password=None).set(query=query).render_as_string(hide_password=False)
-
-
-def secrets_of(spec: str) -> list[str]:
-    """The passwords a URL carries (user part and query), so they can be scrubbed from messages."""
-    if not is_url(spec):
-        return []
-    try:
-        url = make_url(spec)
-    except Exception:
-        return []
-    found = [url.password] if url.password else []
-    for key, value in url.query.items():
-        if key.lower() in _SECRET_PARAMS:
-            found += [value] if isinstance(value, str) else list(value)
-    return [s for s in found if s]
+def _unsuffixed(name: str) -> str:
+    """A view's name without the " (2)" an import added to keep it apart from another."""
+    match = re.fullmatch(r"(.+) \((\d+)\)", name)
+    return match.group(1) if match else name
 
 
 def user_data_dir() -> Path:
@@ -125,13 +101,13 @@ class Settings:
 
     def add_recent_source(self, spec: str) -> str:
         """Put the source first in the list; returns the form it was stored in."""
-        stored = strip_password(spec)
+        stored = source_key(spec)
         recent = [s for s in self.recent_sources() if s != stored]
         self._set_json(_RECENT, [stored, *recent][:MAX_RECENT])
         return stored
 
     def remove_recent_source(self, spec: str) -> None:
-        stored = strip_password(spec)
+        stored = source_key(spec)
         self._set_json(_RECENT, [s for s in self.recent_sources() if s != stored])
 
     def clear_recent_sources(self) -> None:
@@ -193,14 +169,25 @@ class Settings:
         return data if isinstance(data, dict) else {}
 
     def saved_views(self, source_key: str) -> list[SavedView]:
-        """The views saved for a source, by name; a view that no longer reads is skipped."""
-        views = []
-        for item in self._all_views().get(source_key, []):
-            try:
-                views.append(SavedView.from_dict(item))
-            except (ValueError, KeyError, TypeError) as exc:
-                log.warning("skipping an unreadable saved view of %s: %s", source_key, exc)
-        return sorted(views, key=lambda v: v.name.casefold())
+        """The views saved for a source, by name; a view that no longer reads is skipped.
+
+        Read once per content of the setting: with thousands of views, opening one would
+        otherwise parse and check all of them again.
+        """
+        text = str(self.qsettings.value(_VIEWS) or "")
+        if _views_read.get("text") != text:
+            _views_read.clear()
+            _views_read.update(text=text, sources={})
+        sources: dict[str, list[SavedView]] = _views_read["sources"]
+        if source_key not in sources:
+            views = []
+            for item in self._all_views().get(source_key, []):
+                try:
+                    views.append(SavedView.from_dict(item))
+                except (ValueError, KeyError, TypeError) as exc:
+                    log.warning("skipping an unreadable saved view of %s: %s", source_key, exc)
+            sources[source_key] = sorted(views, key=lambda v: v.name.casefold())
+        return list(sources[source_key])
 
     def set_saved_views(self, source_key: str, views: list[SavedView]) -> None:
         data = self._all_views()
@@ -208,7 +195,10 @@ class Settings:
             data[source_key] = [v.to_dict() for v in views]
         else:
             data.pop(source_key, None)
-        self._set_json(_VIEWS, data)
+        text = json.dumps(data, ensure_ascii=False)
+        self.qsettings.setValue(_VIEWS, text)
+        _views_read.clear()
+        _views_read.update(text=text, sources={source_key: sorted(views, key=lambda v: v.name.casefold())})
 
     def saved_view(self, source_key: str, name: str) -> SavedView | None:
         for view in self.saved_views(source_key):
@@ -238,34 +228,47 @@ class Settings:
     def delete_view(self, source_key: str, name: str) -> None:
         self.set_saved_views(source_key, [v for v in self.saved_views(source_key) if v.name != name])
 
-    def export_views(self, source_key: str, path: str | os.PathLike[str]) -> int:
-        """Write the source's saved views to a JSON file; returns how many."""
+    def export_views(self, source_key: str, path: str | os.PathLike[str],
+                     protect: Iterable[str | os.PathLike[str] | None] = ()) -> int:
+        """Write the source's saved views to a JSON file; returns how many. Never over a file of ``protect``."""
         views = self.saved_views(source_key)
-        with atomic_output(Path(path), encoding="utf-8") as out:
+        with atomic_output(path, encoding="utf-8", protect=protect) as out:
             out.write(ViewFile(views).dumps() + "\n")
         return len(views)
 
     def import_views(self, source_key: str, path: str | os.PathLike[str]) -> list[SavedView]:
-        """Add the views of a JSON file; a name already taken by a different view gets a suffix.
+        """Add the views of a JSON file (see :meth:`add_views`).
 
-        Raises ValueError (with the reason) for a file that is not a views file.
+        The whole file is read and checked first: ValueError (with the reason, naming the first
+        wrong view) leaves the saved views as they were.
         """
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{path} cannot be read: {exc}") from exc
-        incoming = ViewFile.loads(text).views
+        return self.add_views(source_key, ViewFile.read(path).views)
+
+    def add_views(self, source_key: str, incoming: list[SavedView]) -> list[SavedView]:
+        """Add views to a source's, in one settings write; returns those added, as named.
+
+        A view the source already has is skipped (same content under the same name, or under
+        that name with a suffix from an earlier import), so importing a file twice adds nothing;
+        a name taken by a different view gets a suffix, "Errors (2)". ValueError, changing
+        nothing, when the source would hold more than MAX_VIEWS.
+        """
         views = self.saved_views(source_key)
+        by_name = {v.name: v for v in views}
+        held = {(_unsuffixed(v.name), v.content) for v in views}
         added: list[SavedView] = []
         for view in incoming:
-            if view in views:
+            if by_name.get(view.name) == view or (view.name, view.content) in held:
                 continue
-            names = {v.name for v in views}
             name, n = view.name, 2
-            while name in names:
+            while name in by_name:
                 name, n = f"{view.name} ({n})", n + 1
-            view = view.renamed(name)
-            views.append(view)
+            held.add((view.name, view.content))
+            view = view.renamed(name) if name != view.name else view
+            by_name[name] = view
             added.append(view)
-        self.set_saved_views(source_key, views)
+        if len(views) + len(added) > MAX_VIEWS:
+            raise ValueError(f"this source has {len(views):,} saved views and the file {len(added):,} new ones; "
+                             f"a source keeps at most {MAX_VIEWS:,}")
+        if added:
+            self.set_saved_views(source_key, views + added)
         return added

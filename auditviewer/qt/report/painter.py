@@ -32,8 +32,8 @@ from PySide6.QtGui import (
 
 from auditviewer import __version__
 from auditviewer.data.errors import QueryCancelled
-from auditviewer.data.export import atomic_path
 from auditviewer.data.logtypes import Kind
+from auditviewer.data.outfile import atomic_path
 from auditviewer.data.report import Report
 
 log = logging.getLogger(__name__)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QToolTip, QWidget
 
 from auditviewer.data.insights.model import Chart
 from auditviewer.data.timestamps import UTC, format_time
+from auditviewer.qt.models.plaintext import html_text, plain_tooltip
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +75,11 @@ def stacked_bars(plot: pg.PlotItem, x0: np.ndarray, x1: np.ndarray,
         # Outlines darken bars only a few pixels wide: over time (many bars) there are none.
         pen = pg.mkPen(QColor(color).darker(115), width=0) if horizontal or len(x0) <= 60 else pg.mkPen(None)
         if horizontal:
-            bar = pg.BarGraphItem(x0=base.copy(), width=heights, y0=x0, y1=x1, brush=brush, pen=pen, name=label)
+            bar = pg.BarGraphItem(x0=base.copy(), width=heights, y0=x0, y1=x1, brush=brush, pen=pen,
+                                  name=html_text(label))  # the legend takes HTML
         else:
-            bar = pg.BarGraphItem(x0=x0, x1=x1, y0=base.copy(), height=heights, brush=brush, pen=pen, name=label)
+            bar = pg.BarGraphItem(x0=x0, x1=x1, y0=base.copy(), height=heights, brush=brush, pen=pen,
+                                  name=html_text(label))
         plot.addItem(bar)
         items.append(bar)
         base += heights
@@ -128,7 +131,7 @@ class ChartView(pg.PlotWidget):
             item.addLegend(offset=(-8, 6), labelTextColor=FOREGROUND, brush=pg.mkBrush(255, 255, 255, 210))
         if chart.y_label:
             item.setLabel("left" if chart.kind != "bar" or not self._is_horizontal(chart) else "bottom",
-                          chart.y_label, color=FOREGROUND)
+                          html_text(chart.y_label), color=FOREGROUND)  # axis labels are HTML
         if chart.kind == "bar":
             self._draw_bars(item, chart)
         elif chart.kind == "time":
@@ -139,7 +142,7 @@ class ChartView(pg.PlotWidget):
             x = np.array([seconds(e) for e in chart.edges])
             middles = (x[:-1] + x[1:]) / 2
             for series in chart.series:
-                item.plot(middles, np.asarray(series.values, dtype=float), name=series.label,
+                item.plot(middles, np.asarray(series.values, dtype=float), name=html_text(series.label),
                           pen=pg.mkPen(series.color, width=2))
             item.setXRange(x[0], x[-1], padding=0.01)
         item.enableAutoRange(axis="y")
@@ -194,6 +197,10 @@ class ChartView(pg.PlotWidget):
             lines.append(f"Total: {_number(sum(s.values[i] for s in chart.series))}")
         return "\n".join(lines)
 
+    def hover_tooltip(self, point: QPointF) -> str:
+        """The hover text as handed to Qt: categories are data, shown as text even when they look like HTML."""
+        return plain_tooltip(self.hover_text(point))
+
     def mouseMoveEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
         self._dragging = ev.buttons() != Qt.MouseButton.NoButton  # no tooltip in the middle of a selection
         super().mouseMoveEvent(ev)
@@ -206,7 +213,7 @@ class ChartView(pg.PlotWidget):
         if not view.sceneBoundingRect().contains(position):
             QToolTip.hideText()
             return
-        text = self.hover_text(view.mapSceneToView(position))
+        text = self.hover_tooltip(view.mapSceneToView(position))
         if text:
             QToolTip.showText(QCursor.pos(), text, self)
         else:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy.engine import URL, make_url
 
 from auditviewer.data.cancel import CancelToken
+from auditviewer.data.secrets import redact
 from auditviewer.data.source import open_source
 from auditviewer.qt.models.tasks import Task, TaskRunner
 
@@ -32,14 +33,6 @@ _SCHEMES = {"postgresql": "PostgreSQL", "postgres": "PostgreSQL", "mysql": "MySQ
             "mariadb": "MySQL / MariaDB"}
 _OK_STYLE = "color: #1a7f37;"
 _ERROR_STYLE = "color: #b42318;"
-
-
-def scrub(text: str, *secrets: str | None) -> str:
-    """Text with passwords taken out, for messages that may quote a connection string."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 class ConnectDialog(QDialog):
@@ -167,7 +160,7 @@ class ConnectDialog(QDialog):
         """Open the source on the background lane and say what was found."""
         if self._test is not None:
             self._test.cancel()
-        url, secret = self.url(), self.password.text()
+        url = self.url()
         self._show_result("Connecting…", "")
         self.test_button.setEnabled(False)
 
@@ -185,7 +178,7 @@ class ConnectDialog(QDialog):
                 source.close()
 
         self._test = self._runner.submit("test connection", work, done=self._on_test_succeeded,
-                                         failed=lambda e: self._on_test_failed(scrub(str(e), secret)))
+                                         failed=lambda e: self._on_test_failed(redact(str(e), url)))
 
     def _on_test_succeeded(self, text: str) -> None:
         self._test = None

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from auditviewer.data.details import Field, Section
 from auditviewer.data.logtypes import Role, Severity
+from auditviewer.qt.models.plaintext import plain_tooltip
 
 log = logging.getLogger(__name__)
 
@@ -246,7 +247,7 @@ class DetailPane(QWidget):
         small.setPointSizeF(small.pointSizeF() * 0.9)
         name.setFont(small)
         if f.hint and f.value:
-            name.setToolTip(f.hint)
+            name.setToolTip(plain_tooltip(f.hint))
         name.setMinimumHeight(self._button_height())  # rows line up with or without buttons
         header.addWidget(name, 1)
         role = _ACTIVITY_ROLES.get(f.role) if f.role is not None else None
@@ -274,7 +275,7 @@ class DetailPane(QWidget):
         button = QToolButton(parent)
         button.setObjectName(name)
         button.setText(text)
-        button.setToolTip(tip)
+        button.setToolTip(plain_tooltip(tip))  # "Copy <label>": an extra column is named by the data
         button.setAutoRaise(True)
         button.setCursor(Qt.CursorShape.PointingHandCursor)
         palette = button.palette()  # link-coloured: flat buttons still look clickable

@@ -22,6 +22,7 @@ from auditviewer.data.logtypes import Kind
 from auditviewer.data.query import LogQuery
 from auditviewer.data.source import LogTable
 from auditviewer.qt.models.background import LatestResult
+from auditviewer.qt.models.plaintext import plain_tooltip
 from auditviewer.qt.models.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -225,7 +226,7 @@ class FacetsPanel(QWidget):
             text = EMPTY if value is None or value == "" else str(value)
             item = QTreeWidgetItem([text if len(text) <= 300 else text[:300] + "…", f"{n:,}"])
             item.setData(0, VALUE_ROLE, value)
-            item.setToolTip(0, text[:2000])
+            item.setToolTip(0, plain_tooltip(text[:2000]))
             item.setData(0, SHARE_ROLE, n / largest if largest else 0.0)
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.list.addTopLevelItem(item)

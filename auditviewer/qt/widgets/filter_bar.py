@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 
 from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -22,12 +22,15 @@ from PySide6.QtWidgets import (
 from auditviewer.data.errors import FilterError
 from auditviewer.data.filters import Condition, Filter, bind, describe_condition, parse_condition
 from auditviewer.data.source import LogTable
-from auditviewer.data.timestamps import UTC, parse_duration, to_naive_utc
+from auditviewer.data.timestamps import UTC, clamp, parse_duration, utc_instant
 from auditviewer.data.views import TIME_PRESETS, ConditionState, SavedView
+from auditviewer.qt.models.plaintext import button_text, plain_tooltip
 
 log = logging.getLogger(__name__)
 
 SEARCH_DELAY_MS = 350
+#: A condition chip says this much of its text (its tooltip says the rest): a value may be any length.
+CHIP_CHARS = 80
 _SPLIT = re.compile(r"\s*;\s*|\s+and\s+", re.IGNORECASE)
 
 
@@ -42,6 +45,7 @@ class FilterBar(QWidget):
         self._conditions: list[Condition] = []
         self._utc = True
         self._business_unit: int | None = None
+        self._range_error = False
 
         self._time = QComboBox(self)
         self._time.setObjectName("timeRange")
@@ -141,11 +145,13 @@ class FilterBar(QWidget):
     def set_business_unit(self, unit: int | None) -> None:
         self._business_unit = unit
 
+    def _zone(self) -> tzinfo:
+        return UTC if self._utc else datetime.now().astimezone().tzinfo or UTC
+
     def _range(self) -> tuple[datetime, datetime]:
         def value(edit: QDateTimeEdit) -> datetime:
             naive = edit.dateTime().toPython()
-            zone = UTC if self._utc else datetime.now().astimezone().tzinfo or UTC
-            return to_naive_utc(naive.replace(tzinfo=zone))
+            return clamp(utc_instant(naive.replace(tzinfo=self._zone())))  # 9999-12-31 23:59 local may pass 9999
         return value(self._from), value(self._to)
 
     def set_time_range(self, start: datetime | None, end: datetime | None) -> None:
@@ -154,11 +160,15 @@ class FilterBar(QWidget):
             if value is not None:
                 shown = value.replace(tzinfo=timezone.utc)
                 if not self._utc:
-                    shown = shown.astimezone()
+                    try:
+                        shown = shown.astimezone()
+                    except OverflowError:  # past year 9999 (or before 1) in local time: the UTC time
+                        pass
                 edit.blockSignals(True)
                 edit.setDateTime(QDateTime(shown.replace(tzinfo=None)))
                 edit.blockSignals(False)
         self._time.setCurrentIndex(self._time.findData("custom"))
+        self._check_range()
         self._changed()
 
     def set_time_preset(self, key: str) -> None:
@@ -242,10 +252,12 @@ class FilterBar(QWidget):
 
     def _on_time_changed(self, _index: int) -> None:
         self._set_range_visible(self._time.currentData() == "custom")
+        self._check_range()
         self._changed()
 
     def _on_range_edited(self, _value: QDateTime) -> None:
         if self._time.currentData() == "custom":
+            self._check_range()
             self._changed()
 
     def _on_search_text_changed(self, _text: str) -> None:
@@ -295,8 +307,8 @@ class FilterBar(QWidget):
         column = self._table.column(condition.column)
         chip = QToolButton(self)
         chip.setObjectName("conditionChip")
-        chip.setText(condition.text() + ("" if condition.enabled else " (off)"))
-        chip.setToolTip(describe_condition(condition, column.label if column else None))
+        chip.setText(button_text(condition.text(), CHIP_CHARS) + ("" if condition.enabled else " (off)"))
+        chip.setToolTip(plain_tooltip(describe_condition(condition, column.label if column else None)[:2000]))
         chip.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         chip.setStyleSheet(
             "QToolButton { border: 1px solid #7a9cc6; border-radius: 9px; padding: 1px 8px; background: %s; }"
@@ -328,8 +340,21 @@ class FilterBar(QWidget):
         self._to.setVisible(visible)
 
     def _show_error(self, message: str) -> None:
+        self._range_error = False
         self._error.setText(message)
         self._error.setVisible(bool(message))
+
+    def _check_range(self) -> None:
+        """Say at once when the custom range ends before it starts: it could show no row."""
+        message = ""
+        if self._time.currentData() == "custom":
+            start, end = self._range()
+            if start >= end:
+                message = (f"Custom range: the end ({self._to.text()}) must come after the start "
+                           f"({self._from.text()}); the table still shows the previous range")
+        if message or self._range_error:
+            self._show_error(message)
+            self._range_error = bool(message)
 
     def _update_indicator(self) -> None:
         active = not self.filter().is_empty

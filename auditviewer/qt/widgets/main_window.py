@@ -24,6 +24,7 @@ from auditviewer.data.insights import RowLink
 from auditviewer.data.source import Source
 from auditviewer.data.views import SavedView
 from auditviewer.qt.models.navigation import NavigationModel, NodeKind
+from auditviewer.qt.models.plaintext import button_text, plain_tooltip, window_title
 from auditviewer.qt.models.settings import Settings
 from auditviewer.qt.widgets.connect_dialog import ConnectDialog
 from auditviewer.qt.widgets.msgbox import show_error
@@ -38,6 +39,7 @@ except ImportError:  # pragma: no cover - only while a module log_tab needs is s
     LogTab = None  # type: ignore[assignment,misc]
 
 if TYPE_CHECKING:
+    from auditviewer.qt.models.tasks import Task
     from auditviewer.qt.widgets.log_tab import LogTab as LogTabType
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,8 @@ TabKey = tuple[str, str, int | None]  # (source key, log key, business unit)
 PLACEHOLDER = ("Open an exported log database with File > Open (Ctrl+O), drop a database file here,\n"
                "or use File > Connect to server for PostgreSQL or MySQL.\n\n"
                "Then double-click a log in the tree on the left.")
+#: A tab's title is cut here (its tooltip has all of it): an e-mail or a file name may be any length.
+TAB_TITLE_CHARS = 80
 
 
 def _log_tab_class() -> type[LogTabType]:
@@ -133,6 +137,7 @@ class MainWindow(QMainWindow):
         self.stop_button.setEnabled(False)
         bar = self.statusBar()
         for label in (self.row_count_label, self.query_time_label, self.zone_label):
+            label.setTextFormat(Qt.TextFormat.PlainText)  # counts and messages may quote the data
             label.setContentsMargins(6, 0, 6, 0)
         for widget in (self.row_count_label, self.query_time_label, self.zone_label, self.stop_button):
             bar.addPermanentWidget(widget)
@@ -336,8 +341,8 @@ class MainWindow(QMainWindow):
         overview.statusChanged.connect(self._on_tab_status_changed)
         overview.rowsRequested.connect(lambda link, k=source_key: self.open_rows(k, link))
         label = f"Overview · {source.display_name}"
-        index = self.tabs.addTab(overview, label)
-        self.tabs.setTabToolTip(index, f"What to look at first in {source.display_name}")
+        index = self.tabs.addTab(overview, button_text(label, TAB_TITLE_CHARS))
+        self.tabs.setTabToolTip(index, plain_tooltip(f"What to look at first in {source.display_name}"))
         self.tabs.setCurrentIndex(index)
         self._update_central()
         return overview
@@ -381,8 +386,8 @@ class MainWindow(QMainWindow):
         tab.activityRequested.connect(self._on_activity_requested)
         title = tab.title()
         label = f"{title} · {source.display_name}" if len(self._sources) > 1 else title
-        index = self.tabs.addTab(tab, label)
-        self.tabs.setTabToolTip(index, f"{title}\n{source.display_name}")
+        index = self.tabs.addTab(tab, button_text(label, TAB_TITLE_CHARS))
+        self.tabs.setTabToolTip(index, plain_tooltip(f"{title}\n{source.display_name}"))
         self.tabs.setCurrentIndex(index)
         self._update_central()
         return tab
@@ -431,8 +436,8 @@ class MainWindow(QMainWindow):
         return self.saved_views.export_views(source_key, path)
 
     def import_views(self, source_key: str | None = None,
-                     path: str | os.PathLike[str] | None = None) -> list[SavedView]:
-        """Add the saved views of a JSON file to a source (file asked for if not given)."""
+                     path: str | os.PathLike[str] | None = None) -> Task | None:
+        """Add the saved views of a JSON file to a source (file asked for if not given), in the background."""
         return self.saved_views.import_views(source_key, path)
 
     # -- time zone ---------------------------------------------------------------------------------------
@@ -467,9 +472,9 @@ class MainWindow(QMainWindow):
     def _update_title(self) -> None:
         tab = self.current_tab()
         if tab is not None:
-            self.setWindowTitle(f"{tab.title()} — {tab.source.display_name} — {APP_NAME}")
+            self.setWindowTitle(window_title(f"{tab.title()} — {tab.source.display_name} — {APP_NAME}"))
         elif len(self._sources) == 1:
-            self.setWindowTitle(f"{next(iter(self._sources.values())).display_name} — {APP_NAME}")
+            self.setWindowTitle(window_title(f"{next(iter(self._sources.values())).display_name} — {APP_NAME}"))
         else:
             self.setWindowTitle(APP_NAME)
 
@@ -658,6 +663,7 @@ class MainWindow(QMainWindow):
         self._tab_keys.clear()
         self.navigation.shutdown()
         self.opener.shutdown()
+        self.saved_views.shutdown()
         self.reports.shutdown()
         for source in self._sources.values():
             source.close()

@@ -29,6 +29,7 @@ from auditviewer.data.logtypes import Severity, log_type
 from auditviewer.data.source import Source
 from auditviewer.data.timestamps import parse_duration
 from auditviewer.data.views import TIME_PRESETS
+from auditviewer.qt.models.plaintext import plain_tooltip
 from auditviewer.qt.models.settings import Settings
 from auditviewer.qt.models.tasks import Task, TaskRunner
 from auditviewer.qt.widgets.charts import ChartView, chart_image
@@ -72,6 +73,7 @@ class FindingCard(QFrame):
         font.setPointSizeF(font.pointSizeF() * 1.15)
         title.setFont(font)
         where = QLabel(log_type(finding.log).label, self)
+        where.setTextFormat(Qt.TextFormat.PlainText)
         where.setStyleSheet("color: #777;")
         self.show_rows = QPushButton("Show rows", self)
         self.show_rows.setObjectName("showRows")
@@ -105,7 +107,10 @@ class FindingCard(QFrame):
             self.export_button.setText("Export chart to PNG…")
             self.export_button.setAutoRaise(True)
             row = QHBoxLayout()
-            row.addWidget(QLabel(finding.chart.title, self))
+            chart_title = QLabel(finding.chart.title, self)
+            chart_title.setObjectName("chartTitle")
+            chart_title.setTextFormat(Qt.TextFormat.PlainText)
+            row.addWidget(chart_title)
             row.addStretch(1)
             row.addWidget(self.export_button)
             layout.addLayout(row)
@@ -130,7 +135,8 @@ class FindingCard(QFrame):
         for r, item in enumerate(finding.items):
             for c, text in enumerate(item.cells):
                 cell = QTableWidgetItem(text)
-                cell.setToolTip(text if len(text) > 40 else ("Double-click to open the rows" if item.link else ""))
+                cell.setToolTip(plain_tooltip(text) if len(text) > 40
+                                else ("Double-click to open the rows" if item.link else ""))
                 if item.severity is not Severity.OK:
                     cell.setForeground(QColor(SEVERITY_STYLE[item.severity][1]))
                 if _NUMBER.match(text):

@@ -29,11 +29,13 @@ from PySide6.QtWidgets import (
 )
 
 from auditviewer.data.cancel import CancelToken
-from auditviewer.data.errors import AuditViewerError, QueryCancelled
+from auditviewer.data.errors import AuditViewerError, OutputError, QueryCancelled
 from auditviewer.data.export import export
+from auditviewer.data.outfile import check_output
 from auditviewer.data.query import LogQuery
 from auditviewer.data.report import Report, ReportOptions, build_report
 from auditviewer.data.timestamps import zone_name
+from auditviewer.qt.models.plaintext import window_title
 from auditviewer.qt.models.tasks import TaskRunner
 from auditviewer.qt.report.painter import MARGINS, choose_orientation, paint_report
 from auditviewer.qt.widgets.msgbox import show_error
@@ -85,7 +87,7 @@ def chart_png(tab: LogTab) -> bytes | None:
 
 
 class ReportDialog(QDialog):
-    """The options of one report: title, orientation, masking, sign-off, chart; BOM for CSV."""
+    """The options of one report: title, orientation, masking, sign-off, chart; BOM and Excel safety for CSV."""
 
     def __init__(self, kind: str, tab: LogTab, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -118,11 +120,21 @@ class ReportDialog(QDialog):
             self.chart_box.setText("Include the events-over-time chart (not available for this tab yet)")
         self.bom_box = QCheckBox("Start with a byte-order mark (Excel needs it to read accents correctly)", self)
         self.bom_box.setObjectName("reportBom")
+        self.excel_safe_box = QCheckBox(
+            "Safe for Excel: a ' before text starting with =, +, - or @, so it never runs as a formula", self)
+        self.excel_safe_box.setObjectName("reportExcelSafe")
+        self.excel_safe_box.setToolTip(
+            "Puts a ' before every text cell that begins with =, +, -, @, a tab or a carriage return, so that "
+            "Excel shows it as text instead of running it as a formula (log values come from outside and may "
+            "hold one on purpose). Numbers are left as they are. The file then differs from the database: "
+            "leave this off for a copy of the evidence exactly as it is.")
+        self._excel_safe_chosen = False  # follows the byte-order mark until the user sets it
 
         form = QFormLayout()
         rows = [("&Title:", self.title_edit, kind != "csv"), ("&Orientation:", self.orientation_box, paged),
                 ("", self.mask_box, True), ("&Sign-off line:", self.sign_off_edit, paged),
-                ("", self.chart_box, paged), ("", self.bom_box, kind == "csv")]
+                ("", self.chart_box, paged), ("", self.bom_box, kind == "csv"),
+                ("", self.excel_safe_box, kind == "csv")]
         for label, widget, wanted in rows:
             if wanted:
                 form.addRow(label, widget)
@@ -144,6 +156,16 @@ class ReportDialog(QDialog):
         layout.addWidget(buttons)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        self.bom_box.toggled.connect(self._on_bom_toggled)
+        self.excel_safe_box.clicked.connect(self._on_excel_safe_clicked)
+
+    def _on_bom_toggled(self, checked: bool) -> None:
+        """A file for Excel (with its byte-order mark) is made safe for Excel, unless the user said otherwise."""
+        if not self._excel_safe_chosen:
+            self.excel_safe_box.setChecked(checked)
+
+    def _on_excel_safe_clicked(self, _checked: bool) -> None:
+        self._excel_safe_chosen = True
 
     def _summary(self, tab: LogTab) -> str:
         columns = tab.visible_columns()
@@ -172,6 +194,9 @@ class ReportDialog(QDialog):
     def bom(self) -> bool:
         return self.bom_box.isChecked()
 
+    def excel_safe(self) -> bool:
+        return self.kind == "csv" and self.excel_safe_box.isChecked()
+
 
 class ReportJob(QObject):
     """One report being made on a lane of its own: build, then export, print or preview."""
@@ -181,7 +206,8 @@ class ReportJob(QObject):
     _progressed = Signal(str, int, int)  # (what, done, total), from the worker thread
 
     def __init__(self, window: QWidget, kind: str, query: LogQuery, options: ReportOptions,
-                 path: str | None = None, bom: bool = False, chart: bytes | None = None) -> None:
+                 path: str | None = None, bom: bool = False, chart: bytes | None = None,
+                 excel_safe: bool = False, protect: tuple[Path, ...] = ()) -> None:
         super().__init__(window)
         self.window = window
         self.kind = kind
@@ -190,6 +216,8 @@ class ReportJob(QObject):
         self.path = path
         self.bom = bom
         self.chart = chart
+        self.excel_safe = excel_safe
+        self.protect = protect  # the files of the open sources: never written over
         self.report: Report | None = None
         self.printer: QPrinter | None = None
         self.print_dialog: QPrintDialog | None = None
@@ -230,6 +258,8 @@ class ReportJob(QObject):
 
     def _work(self, token: CancelToken) -> Any:
         """Worker thread: count, fingerprint, then write the file (exports) or plan the pages (printing)."""
+        if self.kind in EXPORTS:
+            check_output(self.path or "", [*self.protect, self.query.table.source.path])
         report = build_report(self.query, self.options, token=token, progress=self._stage, chart_png=self.chart)
         if self.kind in EXPORTS:
             total = report.row_count
@@ -238,7 +268,8 @@ class ReportJob(QObject):
                 self._stage("Writing", n, total)
 
             written = export(self.query, self.kind, self.path or "", self.options.zone, token, progress=rows,
-                             bom=self.bom, mask=self.options.mask, report=report)
+                             bom=self.bom, mask=self.options.mask, report=report, excel_safe=self.excel_safe,
+                             protect=self.protect)
             self.rows_written = written
             return report
         self._stage("Laying out the pages", 0, 0)
@@ -301,7 +332,7 @@ class ReportJob(QObject):
         self.printer = self._printer(report)
         dialog = QPrintPreviewDialog(self.printer, self.window)
         dialog.setObjectName("printPreviewDialog")
-        dialog.setWindowTitle(f"Print preview — {report.title}")
+        dialog.setWindowTitle(window_title(f"Print preview — {report.title}"))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.paintRequested.connect(self._on_paint_requested)
         dialog.finished.connect(lambda _code: self._finish("done", ""))
@@ -472,8 +503,18 @@ class ReportActions(QObject):
         query = report_query(tab)
         if query is None:
             return
-        self.run(kind, query, options, path=path, bom=dialog.bom(),
+        if path is not None:
+            try:
+                check_output(path, self._open_files())
+            except OutputError as exc:
+                show_error(self.window, "Cannot export the report", f"{exc}")
+                return
+        self.run(kind, query, options, path=path, bom=dialog.bom(), excel_safe=dialog.excel_safe(),
                  chart=chart_png(tab) if options.include_chart else None)
+
+    def _open_files(self) -> tuple[Path, ...]:
+        """The files of the window's open sources: no export may write over one."""
+        return tuple(source.path for source in self.window.sources() if source.path is not None)
 
     def _ask_path(self, kind: str, title: str) -> str:
         label, pattern = EXPORTS[kind]
@@ -488,9 +529,9 @@ class ReportActions(QObject):
         return path
 
     def run(self, kind: str, query: LogQuery, options: ReportOptions, *, path: str | None = None,
-            bom: bool = False, chart: bytes | None = None) -> ReportJob:
+            bom: bool = False, chart: bytes | None = None, excel_safe: bool = False) -> ReportJob:
         """Make a report now, with these options (the dialog's, or a test's)."""
-        job = ReportJob(self.window, kind, query, options, path, bom, chart)
+        job = ReportJob(self.window, kind, query, options, path, bom, chart, excel_safe, self._open_files())
         job.finished.connect(lambda _outcome: self._on_job_finished(job))
         self.jobs.append(job)
         job.start()

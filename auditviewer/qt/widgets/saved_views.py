@@ -6,20 +6,25 @@ them per source and the navigation tree lists them under the source.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog
 
+from auditviewer.data.errors import OutputError
 from auditviewer.data.source import Source
-from auditviewer.data.views import SavedView
+from auditviewer.data.views import SavedView, ViewFile
 from auditviewer.qt.models.navigation import Node
-from auditviewer.qt.widgets.msgbox import show_error
+from auditviewer.qt.models.tasks import Task, TaskRunner
+from auditviewer.qt.widgets.msgbox import ask, show_error
 
 if TYPE_CHECKING:
     from auditviewer.qt.widgets.log_tab import LogTab
     from auditviewer.qt.widgets.main_window import MainWindow
+
+log = logging.getLogger(__name__)
 
 VIEWS_FILTER = "Saved views (*.json);;All files (*)"
 
@@ -34,6 +39,9 @@ class SavedViewActions:
 
     def __init__(self, window: MainWindow) -> None:
         self.window = window
+        self._import_runner: TaskRunner | None = None
+        #: What the last finished import added (None while one runs, or after one failed).
+        self.last_imported: list[SavedView] | None = None
 
     def save_current_view(self, name: str | None = None) -> SavedView | None:
         """Save the current tab's filters, sort and columns under a name (asked for if not given)."""
@@ -48,8 +56,7 @@ class SavedViewActions:
                 return None
             name = text.strip()
             if window.settings.saved_view(key, name) is not None:
-                answer = QMessageBox.question(window, "Save view", f"Replace the saved view {name!r}?")
-                if answer != QMessageBox.StandardButton.Yes:
+                if not ask(window, "Save view", f"Replace the saved view {name!r}?"):
                     return None
         view = tab.view_state(name)
         window.settings.save_view(key, view)
@@ -87,8 +94,9 @@ class SavedViewActions:
 
     def confirm_delete(self, node: Node) -> None:
         """Delete a tree item's view once the user says yes."""
-        answer = QMessageBox.question(self.window, "Delete view", f"Delete the saved view {node.view_name!r}?")
-        if answer == QMessageBox.StandardButton.Yes and node.view_name is not None:
+        if node.view_name is None:
+            return
+        if ask(self.window, "Delete view", f"Delete the saved view {node.view_name!r}?"):
             self.delete_view(node.source_key, node.view_name)
 
     def export_views(self, source_key: str | None = None, path: str | os.PathLike[str] | None = None) -> int:
@@ -104,7 +112,10 @@ class SavedViewActions:
             if not path:
                 return 0
         try:
-            n = window.settings.export_views(source_key, path)
+            n = window.settings.export_views(source_key, path, protect=[s.path for s in window.sources()])
+        except OutputError as exc:
+            show_error(window, "Cannot export the saved views", f"{exc}")
+            return 0
         except OSError as exc:
             show_error(window, "Cannot export the saved views",
                        f"{path} cannot be written: {exc.strerror or exc}\n\nChoose another folder.")
@@ -120,27 +131,66 @@ class SavedViewActions:
         self.export_views()
 
     def import_views(self, source_key: str | None = None,
-                     path: str | os.PathLike[str] | None = None) -> list[SavedView]:
-        """Add the saved views of a JSON file to a source (file asked for if not given)."""
+                     path: str | os.PathLike[str] | None = None) -> Task | None:
+        """Add the saved views of a JSON file to a source (file asked for if not given).
+
+        The file is read and every view checked on a lane of its own (10,000 views take about
+        a second); then they are added, or a message names the first wrong view and nothing
+        is added. Returns the running task, None when nothing was started.
+        """
         window = self.window
         source_key = source_key or window._current_source_key()
         if source_key is None:
             show_error(window, "Cannot import saved views", "Open a source first: views are kept per source.")
-            return []
+            return None
         if path is None:
             path, _ = QFileDialog.getOpenFileName(window, "Import saved views", window.settings.last_folder(),
                                                   VIEWS_FILTER)
             if not path:
-                return []
+                return None
+        name = Path(path).name
+        self.last_imported = None
+        if self._import_runner is None:
+            self._import_runner = TaskRunner("views", window)
+        window.statusBar().showMessage(f"Importing saved views from {name}…")
+        return self._import_runner.submit(
+            f"import views from {name}", lambda _token: ViewFile.read(path).views,
+            done=lambda views: self._on_views_read(source_key, name, views),
+            failed=lambda exc: self._on_views_failed(name, exc))
+
+    def _on_views_read(self, source_key: str, name: str, views: list[SavedView]) -> None:
+        self._end_import()
+        window = self.window
         try:
-            added = window.settings.import_views(source_key, path)
+            added = window.settings.add_views(source_key, views)
         except ValueError as exc:
-            show_error(window, "Cannot import saved views",
-                       f"{Path(path).name}: {exc}\n\nChoose a file made with File > Export saved views.")
-            return []
+            self._on_views_failed(name, exc)
+            return
         self.refresh(source_key)
-        window.statusBar().showMessage(f"Imported {len(added)} saved view{'s' if len(added) != 1 else ''}", 5000)
-        return added
+        window.statusBar().showMessage(f"Imported {len(added)} saved view{'s' if len(added) != 1 else ''}"
+                                       f" from {name}", 5000)
+        self.last_imported = added
+
+    def _on_views_failed(self, name: str, exc: BaseException) -> None:
+        self._end_import()
+        self.window.statusBar().clearMessage()
+        if not isinstance(exc, ValueError):
+            log.error("importing saved views from %s failed", name, exc_info=exc)
+        show_error(self.window, "Cannot import saved views",
+                   f"{name}: {exc}\n\nNothing was imported. Choose a file made with File > Export saved views.")
+
+    def _end_import(self) -> None:
+        runner = self._import_runner
+        if runner is not None and not runner.busy:
+            self._import_runner = None
+            runner.shutdown()  # its task has ended: this only joins the thread
+            runner.deleteLater()
+
+    def shutdown(self) -> None:
+        """Stop an import still reading its file; nothing of it is saved."""
+        runner, self._import_runner = self._import_runner, None
+        if runner is not None:
+            runner.shutdown()
 
     def refresh(self, source_key: str) -> None:
         """Show a source's saved views in the tree, folder expanded."""

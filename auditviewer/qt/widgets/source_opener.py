@@ -16,15 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QLabel, QProgressDialog
+from PySide6.QtWidgets import QFileDialog, QProgressDialog
 
 from auditviewer.data.cancel import CancelToken
 from auditviewer.data.errors import AuditViewerError, QueryCancelled, SchemaError
-from auditviewer.data.source import Source, is_url, open_source
+from auditviewer.data.secrets import is_url, mask_url, redact, source_key
+from auditviewer.data.source import Source, open_source
 from auditviewer.data.sqlitefile import How, plan_open
-from auditviewer.qt.models.settings import demo_path, secrets_of, strip_password
+from auditviewer.qt.models.plaintext import button_text, plain_tooltip
+from auditviewer.qt.models.settings import demo_path
 from auditviewer.qt.models.tasks import TaskRunner
-from auditviewer.qt.widgets.connect_dialog import ConnectDialog, scrub
+from auditviewer.qt.widgets.connect_dialog import ConnectDialog
 from auditviewer.qt.widgets.msgbox import show_error
 
 if TYPE_CHECKING:
@@ -72,7 +74,7 @@ def _needs_a_big_copy(spec: str) -> bool:
 def display(spec: str) -> str:
     """How a source is named in messages: the file name, or the URL without password."""
     if is_url(spec):
-        return strip_password(spec)
+        return mask_url(spec)
     return Path(spec).name or spec
 
 
@@ -119,7 +121,7 @@ class SourceOpener(QObject):
         if _is_server(spec):
             self._open_in_background(spec)
             return None
-        already = window.source(strip_password(spec))
+        already = window.source(source_key(spec))
         if already is not None:
             window._select_source(already.key)
             return already
@@ -149,16 +151,15 @@ class SourceOpener(QObject):
     def _report_open_failure(self, spec: str, exc: BaseException) -> None:
         server = _is_server(spec)
         name = display(spec)
-        secrets = secrets_of(spec)
         details = None
         if isinstance(exc, AuditViewerError):
-            message = scrub(str(exc), *secrets)
+            message = redact(str(exc), spec)
         else:  # a bug or a driver surprise: say so, keep the traceback for the log
-            message = f"{name} could not be opened: {scrub(str(exc) or type(exc).__name__, *secrets)}"
-            details = scrub("".join(traceback.format_exception(exc)), *secrets)
+            message = f"{name} could not be opened: {redact(str(exc) or type(exc).__name__, spec)}"
+            details = redact("".join(traceback.format_exception(exc)), spec)
         message += "\n\n" + _open_hint(exc, server)
         settings = self.window.settings
-        if not server and "no such file" in str(exc) and strip_password(spec) in settings.recent_sources():
+        if not server and "no such file" in str(exc) and source_key(spec) in settings.recent_sources():
             settings.remove_recent_source(spec)
             self.rebuild_recent_menu()
             message += " It has been removed from File > Open Recent."
@@ -167,15 +168,13 @@ class SourceOpener(QObject):
     def _open_in_background(self, spec: str) -> None:
         opening = _Opening(spec)
         name = display(spec)
-        dialog = QProgressDialog(f"Connecting to {name}…", "Cancel", 0, 0, self.window)
+        # The dialog's label guesses rich text as a tooltip does: the URL is the user's text, shown as such.
+        dialog = QProgressDialog(plain_tooltip(f"Connecting to {name}…"), "Cancel", 0, 0, self.window)
         dialog.setObjectName("connectProgress")
         dialog.setWindowTitle("Connecting")
         if not _is_server(spec):  # a file that needs a private copy first
             dialog.setWindowTitle("Opening")
-            label = dialog.findChild(QLabel)
-            if label is not None:
-                label.setTextFormat(Qt.TextFormat.PlainText)  # a file name is not markup
-            dialog.setLabelText(f"Opening {name}: making a private copy to read it safely…")
+            dialog.setLabelText(plain_tooltip(f"Opening {name}: making a private copy to read it safely…"))
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(300)
         dialog.setAutoClose(False)
@@ -270,13 +269,13 @@ class SourceOpener(QObject):
         recent = self.window.settings.recent_sources()
         for n, spec in enumerate(recent, start=1):
             if is_url(spec):
-                label = spec
+                spec = label = mask_url(spec)  # stored masked; a list written by an older version may not be
             else:
                 path = Path(spec)
                 label = f"{path.name}  ({path.parent})"
             prefix = f"&{n % 10} " if n <= 10 else ""
-            action = menu.addAction(prefix + label.replace("&", "&&"))
-            action.setToolTip(spec)
+            action = menu.addAction(prefix + button_text(label))
+            action.setToolTip(plain_tooltip(spec))
             action.setData(spec)
             action.triggered.connect(self._on_recent_triggered)
         if recent:

@@ -9,7 +9,6 @@ background lane, and a newer filter cancels the chart of the older one.
 
 from __future__ import annotations
 
-import html
 import logging
 from datetime import datetime
 
@@ -22,6 +21,7 @@ from auditviewer.data.insights.model import Chart, ChartSeries
 from auditviewer.data.query import LogQuery
 from auditviewer.data.timeline import Timeline, compute_timeline, label_width
 from auditviewer.qt.models.background import LatestResult
+from auditviewer.qt.models.plaintext import html_text
 from auditviewer.qt.models.settings import Settings
 from auditviewer.qt.models.tasks import TaskRunner
 from auditviewer.qt.widgets.charts import ChartView, chart_image, from_seconds, seconds
@@ -259,7 +259,7 @@ class TimelinePanel(QWidget):
         self.summary.setText(f"{timeline.total:,} rows, one bar per {label_width(timeline.width)}")
         shown = [s for s in timeline.series if sum(s.counts)] or list(timeline.series)
         self.legend.setText("&nbsp;&nbsp;".join(
-            f'<span style="color:{s.color}">&#9632;</span>&nbsp;{html.escape(s.label)}' for s in shown))
+            f'<span style="color:{s.color}">&#9632;</span>&nbsp;{html_text(s.label)}' for s in shown))
 
     def _apply_collapsed(self, remember: bool) -> None:
         collapsed = self.collapsed
