@@ -10,6 +10,7 @@ exactly as they were. Server sessions start every transaction read-only.
 from __future__ import annotations
 
 import logging
+import operator
 import os
 import sqlite3
 from dataclasses import dataclass, field
@@ -245,8 +246,10 @@ def _open_sqlite(spec: str, path: Path) -> Source:
     return _discovered(source, f"{path} cannot be read")
 
 
-def _decode_text(data: bytes) -> str:
-    return data.decode("utf-8", "replace")
+#: Text as SQLite stored it, invalid UTF-8 shown as U+FFFD. A C callable, not a Python function: a
+#: signal handler (Ctrl-C, SIGTERM) then never runs inside the driver's fetch, where its exception
+#: would leave SQLAlchemy closing a cursor of a connection it has already closed.
+_decode_text = operator.methodcaller("decode", "utf-8", "replace")
 
 
 # -- servers ------------------------------------------------------------------
