@@ -1,10 +1,11 @@
 """``auditviewer-cli``: look into and export exported log databases from a shell.
 
 Exit codes: 0 done, 2 bad arguments (including a filter that does not fit the
-log, and an output file that must not or cannot be written), 1 anything else
-(a file that is not a database, a server that is down), 128 + the signal's
-number when stopped by SIGTERM or SIGHUP (after removing any half-written
-file). A reader that closes the pipe early (``-o - | head``) is a normal end.
+log, a URL parameter the database driver does not take, and an output file that
+must not or cannot be written), 1 anything else (a file that is not a database,
+a server that is down), 128 + the signal's number when stopped by SIGTERM or
+SIGHUP (after removing any half-written file). A reader that closes the pipe
+early (``-o - | head``) is a normal end.
 Messages go to stderr; data goes to stdout or the output file.
 """
 
@@ -23,7 +24,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from auditviewer import __version__
-from auditviewer.data.errors import AuditViewerError, FilterError, OutputError
+from auditviewer.data.errors import AuditViewerError, FilterError, OutputError, UrlParameterError
 from auditviewer.data.filters import INT_MAX, Filter, Sort, describe, parse_condition
 from auditviewer.data.logtypes import LOG_TYPES, log_type
 from auditviewer.data.outfile import check_output, remove_unfinished
@@ -185,7 +186,7 @@ def _run(args: argparse.Namespace, stopped: list[int]) -> int:
         return _demo(args)
     except Stopped as exc:
         return _interrupted(exc.signum)
-    except (UsageError, FilterError, OutputError) as exc:
+    except (UsageError, FilterError, OutputError, UrlParameterError) as exc:
         print(f"auditviewer-cli: error: {redact(str(exc), source)}", file=sys.stderr)
         return 2
     except AuditViewerError as exc:
@@ -275,6 +276,7 @@ def source_info(source: Source) -> dict[str, Any]:
     return {
         "source": source.display_name,
         "database": source.dialect,
+        "notice": source.notice,
         "logs": logs,
         "business_units": [{"id": u.id, "name": u.name} for u in source.business_units],
         "problems": source.problems,
@@ -289,6 +291,8 @@ def _info(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         print(f"{info['source']} ({info['database']})")
+        if info["notice"]:
+            print(f"note: {info['notice']}")
         for item in info["logs"]:
             print(f"\n{item['label']} (table {item['table']})")
             print(f"  rows:     {item['rows']:,}")
@@ -366,6 +370,7 @@ def _export(args: argparse.Namespace) -> int:
     options = ReportOptions(title=args.title, mask=args.mask, orientation=args.orientation or "auto",
                             sign_off=args.sign_off, zone=zone)
     with open_source(args.source) as source:
+        _say_notice(source)
         table = source.log(kind.key)
         flt = build_filter(source, args, zone)
         query = LogQuery(table, flt, sort, columns, zone)
@@ -405,6 +410,7 @@ def _insights(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     with open_source(args.source) as source:
+        _say_notice(source)
         overview = compute_overview(source, params)
     if args.json:
         json.dump(to_dict(overview), sys.stdout, indent=2, ensure_ascii=False)
@@ -414,6 +420,11 @@ def _insights(args: argparse.Namespace) -> int:
     for problem in overview.problems:
         print(f"auditviewer-cli: not looked at: {problem}", file=sys.stderr)
     return 0
+
+
+def _say_notice(source: Source) -> None:
+    if source.notice:
+        print(f"auditviewer-cli: note: {source.notice}", file=sys.stderr)
 
 
 def _rows_progress(done: int) -> None:

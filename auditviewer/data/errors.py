@@ -15,6 +15,10 @@ class SchemaError(SourceError):
     """The database is readable but a log table lacks what the viewer needs."""
 
 
+class UrlParameterError(SourceError):
+    """A server URL has a parameter the driver does not take, or a value it cannot use."""
+
+
 class FilterError(AuditViewerError, ValueError):
     """A filter names an unknown column or a value of the wrong kind."""
 

@@ -116,7 +116,8 @@ def write_jsonl(query: LogQuery, out: IO[str], zone: tzinfo = UTC, token: Cancel
                 excel_safe: bool = False) -> int:
     """One JSON object per line, keyed by column name; NULL is null. Never changed for Excel."""
     names = query.columns
-    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    # A value JSON has no type for (a BLOB where text belongs) is written as the CSV and the table show it.
+    dumps = json.JSONEncoder(ensure_ascii=False, default=str).encode
     cells = _Cells(query, zone, token, limit, progress, mask)
     for row in cells:
         out.write(dumps(dict(zip(names, row))))

@@ -128,7 +128,13 @@ class LogQuery:
                 # Also when the column is indexed: _past needs this flag to step over NULL keys.
                 parts.append(_SortPart(sa.case((raw.is_(None), 1), else_=0), desc))
             parts.append(_SortPart(raw, desc))
-        parts.append(_SortPart(self._raw(id_name), desc))
+        id_raw = self._raw(id_name)
+        tiebreak = self.table.tiebreak
+        if tiebreak is not None and self.table.id.nullable:  # id is no key here: NULL ids step like NULL dates
+            parts.append(_SortPart(sa.case((id_raw.is_(None), 1), else_=0), desc))
+        parts.append(_SortPart(id_raw, desc))
+        if tiebreak is not None:
+            parts.append(_SortPart(sa.literal_column(tiebreak), desc))
         return parts
 
     def _select(self, token: CancelToken | None, reverse: bool = False, keys: bool = True) -> sa.Select:

@@ -1,14 +1,16 @@
 """Opening an exported log database read-only and discovering its log tables.
 
 A source is a path to a SQLite file or a SQLAlchemy URL. SQLite files are
-opened with ``mode=ro`` (or ``immutable=1`` where a read-only open would have
-to create a ``-wal``/``-shm`` file), so the file and its folder stay exactly as
-they were. Server sessions start every transaction read-only.
+opened with ``mode=ro``, ``immutable=1`` for a WAL database with nothing in its
+``-wal``, or through a private snapshot when the file's journal state needs a
+write to be read right (see sqlitefile.py), so the file and its folder stay
+exactly as they were. Server sessions start every transaction read-only.
 """
 
 from __future__ import annotations
 
 import logging
+import operator
 import os
 import sqlite3
 from dataclasses import dataclass, field
@@ -21,11 +23,13 @@ from sqlalchemy.pool import QueuePool
 from auditviewer.data.errors import SchemaError, SourceError
 from auditviewer.data.logtypes import LOG_TYPES, ColumnSpec, Kind, LogType
 from auditviewer.data.secrets import is_ambiguous, is_url, mask_url, redact, remember_secrets
+from auditviewer.data.sqlitefile import (SQLITE_READONLY_ROLLBACK, How, Snapshot, changed_since, prepare,
+                                          stamp, uri)
 from auditviewer.data.timestamps import ServerTimestamp, SqliteTextTimestamp
+from auditviewer.data.urlparams import check_url_parameters
 
 log = logging.getLogger(__name__)
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
 CONNECT_TIMEOUT_S = 10
 _DRIVERS = {
     "postgresql": "postgresql+psycopg",
@@ -64,6 +68,9 @@ class LogTable:
     columns: list[Column]
     table: sa.TableClause
     source: "Source" = field(repr=False)
+    #: Where ``id`` is not a key (no primary key: repeated or NULL ids), the unique column that
+    #: breaks ties in sort order, so paging meets every row once (SQLite's rowid); else None.
+    tiebreak: str | None = None
 
     def column(self, name: str) -> Column | None:
         lowered = name.strip().lower()
@@ -116,6 +123,9 @@ class Source:
         self.logs: dict[str, LogTable] = {}
         self.problems: dict[str, str] = {}
         self.business_units: list[BusinessUnit] = []
+        #: A sentence for the user when the source is not read quite as usual (a private snapshot).
+        self.notice: str | None = None
+        self.snapshot: Snapshot | None = None
 
     @property
     def dialect(self) -> str:
@@ -157,6 +167,8 @@ class Source:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.snapshot is not None:
+            self.snapshot.remove()
 
     def __enter__(self) -> "Source":
         return self
@@ -181,6 +193,7 @@ def normalise_url(spec: str) -> tuple[URL, str | None]:
     elif backend != "sqlite":
         raise SourceError(f"unsupported database {backend!r}: use a SQLite file, postgresql:// or mysql://")
     query = dict(url.query)
+    check_url_parameters(url.get_backend_name(), query)
     schema = query.pop("schema", None)
     if isinstance(schema, tuple):
         schema = schema[-1]
@@ -207,65 +220,44 @@ def open_source(spec: str | os.PathLike[str]) -> Source:
 
 # -- SQLite -----------------------------------------------------------------
 
-def _check_sqlite_file(path: Path) -> bool:
-    """Validate the file before SQLite sees it; returns whether it is in WAL mode."""
-    if not path.exists():
-        raise SourceError(f"{path}: no such file")
-    if path.is_dir():
-        raise SourceError(f"{path} is a folder, not a database file")
-    try:
-        with path.open("rb") as fh:
-            header = fh.read(100)
-    except OSError as exc:
-        raise SourceError(f"{path} cannot be read: {exc.strerror or exc}") from exc
-    if len(header) == 0:
-        raise SourceError(f"{path} is empty: it is not a database")
-    if not header.startswith(SQLITE_MAGIC):
-        raise SourceError(f"{path} is not a SQLite database (the file does not start with a SQLite header)")
-    if len(header) < 100:
-        raise SourceError(f"{path} is damaged: its SQLite header is cut short")
-    return header[18] == 2 or header[19] == 2
-
-
-def _sqlite_uri(path: Path, immutable: bool) -> str:
-    return path.resolve().as_uri() + ("?immutable=1" if immutable else "?mode=ro")
-
-
 def _open_sqlite(spec: str, path: Path) -> Source:
-    wal = _check_sqlite_file(path)
-    wal_file = path.with_name(path.name + "-wal")
-    # A WAL database with no -wal file holds everything in the main file; a
-    # read-only open would still create -wal/-shm beside it, so read it as
-    # immutable. With a -wal present, its pages matter: read through it.
-    immutable = wal and not wal_file.exists()
+    plan, snapshot = prepare(path)
+    read_path, how = (snapshot.db, How.IMMUTABLE) if snapshot is not None else (path, plan.how)
+    opened = stamp(path)
 
     def connect() -> sqlite3.Connection:
-        nonlocal immutable
-        try:
-            conn = sqlite3.connect(_sqlite_uri(path, immutable), uri=True, check_same_thread=False)
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlite3.OperationalError:
-            if immutable:
-                raise
-            # Read-only media: the -shm file cannot be made. Fall back to immutable.
-            log.warning("%s: read-only open failed, reading it as immutable", path)
-            immutable = True
-            conn = sqlite3.connect(_sqlite_uri(path, True), uri=True, check_same_thread=False)
+        changed = changed_since(path, how, opened) if snapshot is None else None
+        if changed:
+            raise SourceError(changed)
+        conn = sqlite3.connect(uri(read_path, how), uri=True, check_same_thread=False)
         conn.execute("PRAGMA query_only = ON")
+        # SQLite stores whatever bytes it is given as TEXT: show invalid UTF-8 with U+FFFD
+        # instead of failing the whole page or export on one cell (costs ~1 us a row).
+        conn.text_factory = _decode_text
         return conn
 
     engine = sa.create_engine(
         "sqlite://", creator=connect, poolclass=QueuePool, pool_size=4, max_overflow=4
     )
     source = Source(spec, engine, make_url(f"sqlite:///{path}"), path.resolve(), None)
+    if snapshot is not None:
+        source.snapshot = snapshot
+        source.notice = f"{path.name} is read from a private copy, because {snapshot.reason}."
     return _discovered(source, f"{path} cannot be read")
+
+
+#: Text as SQLite stored it, invalid UTF-8 shown as U+FFFD. A C callable, not a Python function: a
+#: signal handler (Ctrl-C, SIGTERM) then never runs inside the driver's fetch, where its exception
+#: would leave SQLAlchemy closing a cursor of a connection it has already closed.
+_decode_text = operator.methodcaller("decode", "utf-8", "replace")
 
 
 # -- servers ------------------------------------------------------------------
 
 def _open_server(spec: str, url: URL, schema: str | None) -> Source:
     backend = url.get_backend_name()
-    connect_args: dict[str, object] = {"connect_timeout": CONNECT_TIMEOUT_S}
+    # Given in the URL it has been checked to be a whole number of seconds (urlparams.py).
+    connect_args: dict[str, object] = {"connect_timeout": int(url.query.get("connect_timeout", CONNECT_TIMEOUT_S))}
     if backend == "postgresql":
         # Every transaction of every session is read-only, enforced by the server.
         connect_args["options"] = "-c default_transaction_read_only=on -c TimeZone=UTC"
@@ -280,6 +272,7 @@ def _open_server(spec: str, url: URL, schema: str | None) -> Source:
         ) from exc
     if backend == "mysql":
         sa.event.listen(engine, "connect", _mysql_session_utc)
+        sa.event.listen(engine, "handle_error", _mysql_forget_lost_results)
     source = Source(spec, engine, url, None, schema)
     return _discovered(source, mask_url(url))
 
@@ -289,10 +282,10 @@ def _discovered(source: Source, where: str) -> Source:
     try:
         _discover(source)
     except sa.exc.DBAPIError as exc:
-        source.engine.dispose()
+        source.close()
         raise SourceError(redact(f"{where}: {describe_db_error(exc)}", source.spec)) from exc
-    except Exception:
-        source.engine.dispose()
+    except BaseException:
+        source.close()
         raise
     return source
 
@@ -303,12 +296,42 @@ def _mysql_session_utc(dbapi_connection, _record) -> None:  # noqa: ANN001 - SQL
         cur.execute("SET time_zone = '+00:00'")
 
 
+def permission_denied(exc: BaseException) -> bool:
+    """Whether a server refused a statement for lack of a privilege (the rest of the source may be fine)."""
+    orig = getattr(exc, "orig", None) or exc
+    if getattr(orig, "sqlstate", None) == "42501":  # PostgreSQL: insufficient_privilege
+        return True
+    args = getattr(orig, "args", ())
+    return bool(args) and args[0] in (1142, 1143)  # MySQL: SELECT command denied (table, column)
+
+
+def _mysql_forget_lost_results(context: sa.engine.ExceptionContext) -> None:
+    """When the connection is gone (killed, server restarted), a streamed pymysql result still
+    counts as unread: closing or collecting it then reads from the closed socket, and each try
+    prints a traceback ("Error closing cursor", "Exception ignored in ..."). Nothing is left to
+    read: mark it finished, so the one message that matters is the only one."""
+    # (SQLAlchemy 2.1 declares ExceptionContext.cursor but may leave it unset: ask the execution too.)
+    cursor = getattr(context, "cursor", None) or getattr(context.execution_context, "cursor", None)
+    conn = getattr(cursor, "connection", None)
+    if conn is None or getattr(conn, "_sock", True) is not None:  # not pymysql, or still connected
+        return
+    for result in (getattr(cursor, "_result", None), getattr(conn, "_result", None)):
+        if getattr(result, "unbuffered_active", False):
+            result.unbuffered_active = False
+
+
 def describe_db_error(exc: BaseException) -> str:
     """The driver's own message, first line only, without SQL or parameters."""
     orig = getattr(exc, "orig", None) or exc
     text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    args = getattr(orig, "args", ())
+    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):  # pymysql: (code, text)
+        text = f"{args[1].strip()} (MySQL error {args[0]})"
     if "malformed" in text or "not a database" in text:
         return f"the database is damaged ({text})"
+    if getattr(orig, "sqlite_errorcode", None) == SQLITE_READONLY_ROLLBACK:
+        return ("a program writing to the file stopped in the middle of a transaction; "
+                "open the file again to read its committed rows")
     return text
 
 
@@ -332,10 +355,19 @@ def _discover(source: Source) -> None:
         if db_name is None:
             continue
         try:
-            source.logs[log_type.key] = _describe_table(source, inspector, log_type, db_name)
+            table = _describe_table(source, inspector, log_type, db_name)
+            if source.dialect != "sqlite":  # a server role may see a table it may not read
+                with source.engine.connect() as conn:
+                    conn.execute(sa.select(*table.table.c).limit(0)).all()
+            source.logs[log_type.key] = table
         except SchemaError as exc:
             source.problems[log_type.key] = str(exc)
             log.warning("%s", exc)
+        except sa.exc.DBAPIError as exc:
+            if not permission_denied(exc):
+                raise
+            source.problems[log_type.key] = f"{where}: table {db_name} cannot be read: {describe_db_error(exc)}"
+            log.warning("%s", source.problems[log_type.key])
     if not source.logs and not source.problems:
         expected = ", ".join(lt.table for lt in LOG_TYPES)
         raise SchemaError(f"{where} holds no log tables (expected at least one of: {expected})")
@@ -353,13 +385,17 @@ def _describe_table(source: Source, inspector: sa.Inspector, log_type: LogType, 
             f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
         )
     leading = set()
+    id_name = log_type.id_column
+    id_unique = False
     for index in inspector.get_indexes(db_name, schema=source.schema):
         cols = index.get("column_names") or []
         if cols and cols[0]:
             leading.add(cols[0].lower())
+        id_unique = id_unique or (bool(index.get("unique")) and [str(c).lower() for c in cols] == [id_name])
     pk = inspector.get_pk_constraint(db_name, schema=source.schema).get("constrained_columns") or []
     if pk:
         leading.add(pk[0].lower())
+    id_unique = id_unique or [c.lower() for c in pk] == [id_name]
 
     columns: list[Column] = []
     for spec in log_type.columns:
@@ -387,7 +423,24 @@ def _describe_table(source: Source, inspector: sa.Inspector, log_type: LogType, 
             type_ = sa.String()
         sa_columns.append(sa.column(col.db_name, type_))
     table = sa.table(db_name, *sa_columns, schema=source.schema)
-    return LogTable(log_type, db_name, columns, table, source)
+    tiebreak = None if id_unique else _rowid_name(source, db_name, set(by_lower))
+    return LogTable(log_type, db_name, columns, table, source, tiebreak)
+
+
+def _rowid_name(source: Source, table: str, columns: set[str]) -> str | None:
+    """SQLite's own row id under a name no column hides, or None (a server, a WITHOUT ROWID table)."""
+    if source.dialect != "sqlite":
+        return None
+    name = next((n for n in ("rowid", "_rowid_", "oid") if n not in columns), None)
+    if name is None:
+        return None
+    quoted = source.engine.dialect.identifier_preparer.quote(table)
+    try:
+        with source.engine.connect() as conn:
+            conn.exec_driver_sql(f"SELECT {name} FROM {quoted} LIMIT 0")
+    except sa.exc.DBAPIError:
+        return None
+    return name
 
 
 def _timestamp_type(source: Source, table: str, column: str, reflected: sa.types.TypeEngine) -> sa.types.TypeEngine:
@@ -423,7 +476,11 @@ def _read_business_units(source: Source, db_name: str) -> None:
     units = []
     for unit_id, name in rows:
         try:
-            units.append(BusinessUnit(int(unit_id), "" if name is None else str(name)))
-        except (TypeError, ValueError):
+            number = int(unit_id)
+        except (TypeError, ValueError, OverflowError):
+            number = None
+        if number is None or not -2**63 <= number < 2**63:  # no such id can be in a log row
             log.warning("%s: skipping business unit with id %r", source.display_name, unit_id)
+            continue
+        units.append(BusinessUnit(number, "" if name is None else str(name)))
     source.business_units = units

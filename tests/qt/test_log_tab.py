@@ -213,3 +213,14 @@ def test_escape_cancels_running_queries(qtbot, tab: LogTab) -> None:
     tab.view.setFocus()
     qtbot.keyClick(tab.view, Qt.Key.Key_Escape)
     assert not tab.model._in_flight and not tab.model._tasks
+
+
+def test_the_last_row_is_described_once_ctrl_end_has_loaded_it(qtbot, tab: LogTab) -> None:
+    """Ctrl+End selects a row whose page is still on its way: the pane says so, then describes it."""
+    pane = tab.findChild(DetailPane, "detailPane")
+    tab.view.setFocus()
+    qtbot.keyClick(tab.view, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    last = tab.model.total - 1
+    assert tab.view.currentIndex().row() == last
+    qtbot.waitUntil(lambda: tab.model.row_values(last) is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: f"ID: {tab.model.row_dict(last)['id']}\n" in pane.text(), timeout=10_000)

@@ -132,7 +132,8 @@ class NavigationModel(QStandardItemModel):
         """Add a source's branch and start counting its logs."""
         if self._source_item(source.key) is not None:
             return self.source_index(source.key)
-        root = self._item(source.display_name, Node(NodeKind.SOURCE, source.key), tooltip=source.key)
+        tooltip = source.key + (f"\n{source.notice}" if source.notice else "")
+        root = self._item(source.display_name, Node(NodeKind.SOURCE, source.key), tooltip=tooltip)
         font = QFont(root.font())
         font.setBold(True)
         root.setFont(font)

@@ -97,6 +97,7 @@ class LogTab(QWidget):
 
         self._columns_fitted = False
         self._has_saved_columns = False
+        self._details_waiting = False  # the current row's page is still loading: describe it when it comes
         self.filter_bar.filterChanged.connect(self._on_filter_changed)
         self.model.countChanged.connect(self._on_count_changed)
         self.model.pageLoaded.connect(self._on_page_loaded)
@@ -306,6 +307,9 @@ class LogTab(QWidget):
             self._columns_fitted = True
             if not self._has_saved_columns:
                 self.view.fit_columns()
+        current = self.view.currentIndex()
+        if self._details_waiting and current.isValid() and self.model.row_values(current.row()) is not None:
+            self._on_current_row_changed(current, current)  # e.g. Ctrl+End selected a row not loaded yet
         self._emit_status()
 
     def _on_load_failed(self, message: str) -> None:
@@ -313,6 +317,7 @@ class LogTab(QWidget):
         self._emit_status()
 
     def _on_model_reset(self) -> None:
+        self._details_waiting = False
         self.detail.show_message("Select a row to see its details")
 
     # -- detail pane --------------------------------------------------------------------------
@@ -322,8 +327,9 @@ class LogTab(QWidget):
 
         self._login_context.cancel(emit=False)  # the previous row's context is no longer wanted
         row = self.model.row_dict(current.row()) if current.isValid() else None
+        self._details_waiting = row is None and current.isValid()
         if row is None:
-            self.detail.show_message("Select a row to see its details")
+            self.detail.show_message("Loading…" if self._details_waiting else "Select a row to see its details")
             return
         zone = self.zone
         self.detail.show_sections(describe_row(self.table, row, zone))

@@ -248,7 +248,11 @@ class MainWindow(QMainWindow):
             self.settings.set_last_folder(str(source.path.parent))
         self._update_title()
         log.info("opened %s", source.key)
-        self.statusBar().showMessage(f"Opened {source.display_name}", 5000)
+        if source.notice:  # e.g. read from a private snapshot: say so until another message replaces it
+            log.info("%s", source.notice)
+            self.statusBar().showMessage(source.notice)  # it names the file: "x.db is read from a private copy…"
+        else:
+            self.statusBar().showMessage(f"Opened {source.display_name}", 5000)
         self.sourceOpened.emit(source.key)
         return source
 

@@ -22,6 +22,7 @@ from auditviewer.data.cancel import CancelToken
 from auditviewer.data.errors import AuditViewerError, QueryCancelled, SchemaError
 from auditviewer.data.secrets import is_url, mask_url, redact, source_key
 from auditviewer.data.source import Source, open_source
+from auditviewer.data.sqlitefile import How, plan_open
 from auditviewer.qt.models.plaintext import button_text, plain_tooltip
 from auditviewer.qt.models.settings import demo_path
 from auditviewer.qt.models.tasks import TaskRunner
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FILE_FILTER = "Log databases (*.db *.sqlite *.sqlite3 *.db3);;All files (*)"
+#: A file needing a private copy at least this big opens in the background, behind a progress dialog.
+BACKGROUND_COPY_BYTES = 32 * 1024 * 1024
 
 
 def _open_hint(exc: BaseException, server: bool) -> str:
@@ -55,6 +58,17 @@ def _open_hint(exc: BaseException, server: bool) -> str:
 
 def _is_server(spec: str) -> bool:
     return is_url(spec) and not spec.lower().startswith("sqlite")
+
+
+def _needs_a_big_copy(spec: str) -> bool:
+    """Whether the file can only be read right through a private copy (sqlitefile.py), and a big one."""
+    if is_url(spec):
+        return False
+    path = Path(spec)
+    try:
+        return plan_open(path).how is How.SNAPSHOT and path.stat().st_size >= BACKGROUND_COPY_BYTES
+    except (AuditViewerError, OSError):
+        return False  # opened the ordinary way, which says what is wrong
 
 
 def display(spec: str) -> str:
@@ -111,6 +125,9 @@ class SourceOpener(QObject):
         if already is not None:
             window._select_source(already.key)
             return already
+        if _needs_a_big_copy(spec):  # minutes, maybe: not on the GUI thread
+            self._open_in_background(spec)
+            return None
         try:
             source = open_source(spec)
         except Exception as exc:
@@ -155,6 +172,9 @@ class SourceOpener(QObject):
         dialog = QProgressDialog(plain_tooltip(f"Connecting to {name}…"), "Cancel", 0, 0, self.window)
         dialog.setObjectName("connectProgress")
         dialog.setWindowTitle("Connecting")
+        if not _is_server(spec):  # a file that needs a private copy first
+            dialog.setWindowTitle("Opening")
+            dialog.setLabelText(plain_tooltip(f"Opening {name}: making a private copy to read it safely…"))
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(300)
         dialog.setAutoClose(False)
