@@ -79,8 +79,11 @@ def test_an_excel_workbook_reaches_a_fifo_whole(api: LogTable, out_dir: Path) ->
     assert export(LogQuery(api), "xlsx", fifo, limit=50) == 50
     received = out_dir.parent / "received.xlsx"
     received.write_bytes(reader.finish())
-    sheet = openpyxl.load_workbook(received, read_only=True).worksheets[0]
-    assert sum(1 for _ in sheet.iter_rows()) == 51  # the header and the rows
+    book = openpyxl.load_workbook(received, read_only=True)  # read-only keeps the file open until close()
+    try:
+        assert sum(1 for _ in book.worksheets[0].iter_rows()) == 51  # the header and the rows
+    finally:
+        book.close()
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
     assert leftovers(out_dir) == []
 
@@ -144,7 +147,11 @@ def test_a_symbolic_link_keeps_pointing_at_its_target_which_gets_the_rows(api: L
     if fmt == "csv":
         assert target.read_bytes().decode("utf-8") == to_text(query, "csv", limit=20)
     else:
-        assert sum(1 for _ in openpyxl.load_workbook(target, read_only=True).worksheets[0].iter_rows()) == 21
+        book = openpyxl.load_workbook(target, read_only=True)
+        try:
+            assert sum(1 for _ in book.worksheets[0].iter_rows()) == 21
+        finally:
+            book.close()
     assert stat.S_IMODE(target.stat().st_mode) == 0o640  # the replaced file's permissions
     assert leftovers(out_dir, elsewhere) == []
 
