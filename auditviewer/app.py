@@ -35,13 +35,22 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=APP_NAME, description="View exported audit-log databases (SQLite files or server URLs), read-only.")
-    parser.add_argument("sources", nargs="*", metavar="SOURCE",
-                        help="a SQLite file, or a URL such as postgresql://user@host/db?schema=logs")
-    parser.add_argument("--demo", action="store_true",
-                        help="open the demo database (created in your data folder on first use)")
-    parser.add_argument("--selftest", action="store_true",
-                        help="check that this installation works (offscreen) and exit 0, or print what failed")
+        prog=APP_NAME, description="View exported audit-log databases (SQLite files or server URLs), read-only."
+    )
+    parser.add_argument(
+        "sources",
+        nargs="*",
+        metavar="SOURCE",
+        help="a SQLite file, or a URL such as postgresql://user@host/db?schema=logs",
+    )
+    parser.add_argument(
+        "--demo", action="store_true", help="open the demo database (created in your data folder on first use)"
+    )
+    parser.add_argument(
+        "--selftest",
+        action="store_true",
+        help="check that this installation works (offscreen) and exit 0, or print what failed",
+    )
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     return parser
 
@@ -55,8 +64,9 @@ def set_application_names() -> None:
     QCoreApplication.setApplicationVersion(__version__)
 
 
-def configure_logging(folder: Path | None = None, level: int = logging.INFO,
-                      console: bool = True) -> list[logging.Handler]:
+def configure_logging(
+    folder: Path | None = None, level: int = logging.INFO, console: bool = True
+) -> list[logging.Handler]:
     """Log to a rotating file in the user's data folder, and to stderr when there is one.
 
     A windowed build has no stderr (``sys.stderr`` is None). Returns the handlers added.
@@ -66,8 +76,9 @@ def configure_logging(folder: Path | None = None, level: int = logging.INFO,
     handlers: list[logging.Handler] = []
     try:
         folder = folder or log_dir()
-        file_handler = logging.handlers.RotatingFileHandler(folder / LOG_FILE, maxBytes=2_000_000, backupCount=3,
-                                                            encoding="utf-8")
+        file_handler = logging.handlers.RotatingFileHandler(
+            folder / LOG_FILE, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+        )
         handlers.append(file_handler)
     except OSError as exc:  # a read-only profile must not stop the program
         if sys.stderr is not None:
@@ -99,10 +110,14 @@ def _excepthook(window: MainWindow | None) -> object:
         details = "".join(traceback.format_exception(kind, value, tb))
         log.critical("unexpected error", exc_info=(kind, value, tb))
         if QApplication.instance() is not None:
-            show_error(window, "Unexpected error",
-                       f"Something went wrong: {value}\n\nThe details are in the log file in "
-                       f"{log_dir()}. You can keep working; if this repeats, restart {APP_NAME} "
-                       "and send the log file to support.", details)
+            show_error(
+                window,
+                "Unexpected error",
+                f"Something went wrong: {value}\n\nThe details are in the log file in "
+                f"{log_dir()}. You can keep working; if this repeats, restart {APP_NAME} "
+                "and send the log file to support.",
+                details,
+            )
 
     return hook
 
@@ -180,7 +195,7 @@ class FileOpenEvents(QObject):
         for path in pending:
             window.open_source(path)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.FileOpen:
             path = event.file() if isinstance(event, QFileOpenEvent) else ""
             if path:

@@ -80,83 +80,134 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="auditviewer-cli",
         description="Look into and export exported audit-log databases (SQLite files or "
-                    "PostgreSQL/MySQL URLs). Never writes to the database.",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "PostgreSQL/MySQL URLs). Never writes to the database.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"auditviewer {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    info = commands.add_parser("info", help="log types, row counts, business units, date ranges, indexes",
-                               description="Describe what an exported database holds.")
+    info = commands.add_parser(
+        "info",
+        help="log types, row counts, business units, date ranges, indexes",
+        description="Describe what an exported database holds.",
+    )
     info.add_argument("source", help="a SQLite file or a database URL")
     info.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     export = commands.add_parser(
-        "export", help="write the rows of one log, filtered and sorted, to CSV, JSON Lines, Excel or PDF",
+        "export",
+        help="write the rows of one log, filtered and sorted, to CSV, JSON Lines, Excel or PDF",
         description="Stream the filtered rows of one log to a file in constant memory: data (CSV, JSON Lines) "
-                    "or a report (PDF, Excel) that says what it holds and ties it to the database by SHA-256.",
-        epilog=FILTER_HELP + "\n" + EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "or a report (PDF, Excel) that says what it holds and ties it to the database by SHA-256.",
+        epilog=FILTER_HELP + "\n" + EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     export.add_argument("source", help="a SQLite file or a database URL")
     keys = ", ".join(lt.key for lt in LOG_TYPES)
     export.add_argument("--log", required=True, metavar="TYPE", help=f"the log to export: {keys}")
-    export.add_argument("--where", action="append", default=[], metavar="COND",
-                        help="a condition in the filter language (repeatable)")
+    export.add_argument(
+        "--where", action="append", default=[], metavar="COND", help="a condition in the filter language (repeatable)"
+    )
     export.add_argument("--from", dest="time_from", metavar="T", help="from this date/time (inclusive)")
-    export.add_argument("--to", dest="time_to", metavar="T",
-                        help="up to this date/time (a date includes its whole day)")
+    export.add_argument(
+        "--to", dest="time_to", metavar="T", help="up to this date/time (a date includes its whole day)"
+    )
     export.add_argument("--last", metavar="SPAN", help="only the last 24h, 7d, 30d ... before the newest row")
     export.add_argument("--search", default="", metavar="TEXT", help="words that must appear in the row")
     export.add_argument("--business-unit", metavar="ID|NAME", help="only this business unit")
     export.add_argument("--sort", default=None, metavar="COL[:asc|desc]", help="sort order (default date:desc)")
     export.add_argument("--columns", metavar="a,b,c", help="columns to write, in this order")
     export.add_argument("--limit", type=int, metavar="N", help="at most N rows")
-    export.add_argument("--format", required=True, choices=["csv", "json", "xlsx", "pdf"],
-                        help="csv, json (JSON Lines), xlsx (Excel) or pdf (a printable report)")
-    export.add_argument("--tz", default="UTC", metavar="ZONE",
-                        help="time zone for dates written and typed (default UTC; e.g. Europe/Warsaw, local)")
+    export.add_argument(
+        "--format",
+        required=True,
+        choices=["csv", "json", "xlsx", "pdf"],
+        help="csv, json (JSON Lines), xlsx (Excel) or pdf (a printable report)",
+    )
+    export.add_argument(
+        "--tz",
+        default="UTC",
+        metavar="ZONE",
+        help="time zone for dates written and typed (default UTC; e.g. Europe/Warsaw, local)",
+    )
     export.add_argument("--bom", action="store_true", help="start a CSV with the byte-order mark Excel wants")
-    export.add_argument("--excel-safe", action="store_true",
-                        help="csv: put a ' before text cells that begin with = + - @, a tab or a carriage return, "
-                             "so Excel shows them as text instead of running them as formulas (numbers are "
-                             "left as they are). Off by default: every cell is written as the database has it")
+    export.add_argument(
+        "--excel-safe",
+        action="store_true",
+        help="csv: put a ' before text cells that begin with = + - @, a tab or a carriage return, "
+        "so Excel shows them as text instead of running them as formulas (numbers are "
+        "left as they are). Off by default: every cell is written as the database has it",
+    )
     export.add_argument("--title", metavar="TEXT", help="report title (pdf, xlsx; default: the log and business unit)")
-    export.add_argument("--mask", action="store_true",
-                        help="partly hide personal data: e-mail addresses, phone numbers, IP addresses, names")
+    export.add_argument(
+        "--mask",
+        action="store_true",
+        help="partly hide personal data: e-mail addresses, phone numbers, IP addresses, names",
+    )
     paper = export.add_mutually_exclusive_group()
-    paper.add_argument("--landscape", dest="orientation", action="store_const", const="landscape",
-                       help="pdf: landscape pages (default: landscape only when the columns need it)")
-    paper.add_argument("--portrait", dest="orientation", action="store_const", const="portrait",
-                       help="pdf: portrait pages")
+    paper.add_argument(
+        "--landscape",
+        dest="orientation",
+        action="store_const",
+        const="landscape",
+        help="pdf: landscape pages (default: landscape only when the columns need it)",
+    )
+    paper.add_argument(
+        "--portrait", dest="orientation", action="store_const", const="portrait", help="pdf: portrait pages"
+    )
     export.add_argument("--sign-off", metavar="TEXT", help="pdf: a sign-off line at the end, e.g. 'Prepared by ...'")
     export.add_argument("-o", "--output", required=True, metavar="FILE", help="output file, or - for stdout")
 
-    demo = commands.add_parser("demo", help="create a realistic demo database",
-                               description="Create a deterministic demo database in the exported format.")
+    demo = commands.add_parser(
+        "demo",
+        help="create a realistic demo database",
+        description="Create a deterministic demo database in the exported format.",
+    )
     demo.add_argument("output", help="the SQLite file to create")
-    demo.add_argument("--rows", type=int, default=200_000,
-                      help="rows of the API log; the other logs are proportional (default 200000)")
+    demo.add_argument(
+        "--rows",
+        type=int,
+        default=200_000,
+        help="rows of the API log; the other logs are proportional (default 200000)",
+    )
     demo.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     demo.add_argument("--force", action="store_true", help="replace the file if it exists")
     insights = commands.add_parser(
-        "insights", help="what to look at first: failed-login bursts, new countries, error spikes, failing gateways",
+        "insights",
+        help="what to look at first: failed-login bursts, new countries, error spikes, failing gateways",
         description="Print the findings of a source's overview, the same as the window's Overview, each with "
-                    "the export arguments that show the rows behind it.")
+        "the export arguments that show the rows behind it.",
+    )
     insights.add_argument("source", help="a SQLite file or a database URL")
     insights.add_argument("--json", action="store_true", help="print JSON instead of text")
     insights.add_argument("--from", dest="time_from", metavar="T", help="look from this date/time (inclusive)")
-    insights.add_argument("--to", dest="time_to", metavar="T", help="look up to this date/time (a date includes its day)")
+    insights.add_argument(
+        "--to", dest="time_to", metavar="T", help="look up to this date/time (a date includes its day)"
+    )
     insights.add_argument("--last", metavar="SPAN", help="look at the last 24h, 7d, 30d ... of each log")
-    insights.add_argument("--burst-failures", type=int, default=5, metavar="N",
-                          help="failed logins that make a burst (default 5)")
-    insights.add_argument("--burst-minutes", type=int, default=10, metavar="T",
-                          help="... within this many minutes (default 10)")
-    insights.add_argument("--business-hours", default="7-19", metavar="H-H",
-                          help="business hours, e.g. 8-17 (default 7-19, Monday to Friday)")
-    insights.add_argument("--tz", default="UTC", metavar="ZONE",
-                          help="time zone of business hours and of dates typed (default UTC)")
-    commands.add_parser("selftest", help="check that this installation works (offscreen), exit 0 or say what failed",
-                        description="Open a generated database, query it, render a PDF page and "
-                                    "import every bundled driver; exit 0 when all of it works.")
+    insights.add_argument(
+        "--burst-failures", type=int, default=5, metavar="N", help="failed logins that make a burst (default 5)"
+    )
+    insights.add_argument(
+        "--burst-minutes", type=int, default=10, metavar="T", help="... within this many minutes (default 10)"
+    )
+    insights.add_argument(
+        "--business-hours",
+        default="7-19",
+        metavar="H-H",
+        help="business hours, e.g. 8-17 (default 7-19, Monday to Friday)",
+    )
+    insights.add_argument(
+        "--tz", default="UTC", metavar="ZONE", help="time zone of business hours and of dates typed (default UTC)"
+    )
+    commands.add_parser(
+        "selftest",
+        help="check that this installation works (offscreen), exit 0 or say what failed",
+        description="Open a generated database, query it, render a PDF page and "
+        "import every bundled driver; exit 0 when all of it works.",
+    )
     return parser
 
 
@@ -254,6 +305,7 @@ def _quiet_stdout() -> None:
 
 # -- info --------------------------------------------------------------------------
 
+
 def source_info(source: Source) -> dict[str, Any]:
     """What ``info`` reports, as plain data."""
     from auditviewer.data.query import LogQuery
@@ -262,17 +314,19 @@ def source_info(source: Source) -> dict[str, Any]:
     for key, table in source.logs.items():
         query = LogQuery(table)
         oldest, newest = query.time_range()
-        logs.append({
-            "log": key,
-            "label": table.log_type.label,
-            "table": table.db_name,
-            "rows": query.count(),
-            "from": oldest.isoformat(sep=" ") if oldest else None,
-            "to": newest.isoformat(sep=" ") if newest else None,
-            "indexed_columns": [c.name for c in table.columns if c.indexed],
-            "missing_optional_columns": [c.name for c in table.log_type.columns if not table.has(c.name)],
-            "extra_columns": [c.name for c in table.columns if c.extra],
-        })
+        logs.append(
+            {
+                "log": key,
+                "label": table.log_type.label,
+                "table": table.db_name,
+                "rows": query.count(),
+                "from": oldest.isoformat(sep=" ") if oldest else None,
+                "to": newest.isoformat(sep=" ") if newest else None,
+                "indexed_columns": [c.name for c in table.columns if c.indexed],
+                "missing_optional_columns": [c.name for c in table.log_type.columns if not table.has(c.name)],
+                "extra_columns": [c.name for c in table.columns if c.extra],
+            }
+        )
     return {
         "source": source.display_name,
         "database": source.dialect,
@@ -313,6 +367,7 @@ def _info(args: argparse.Namespace) -> int:
 
 # -- export --------------------------------------------------------------------------
 
+
 def resolve_business_unit(source: Source, text: str | None) -> int | None:
     if text is None:
         return None
@@ -338,8 +393,7 @@ def build_filter(source: Source, args: argparse.Namespace, zone: tzinfo) -> Filt
             last = parse_duration(args.last)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    return Filter(conditions, time_from, time_to, last, args.search,
-                  resolve_business_unit(source, args.business_unit))
+    return Filter(conditions, time_from, time_to, last, args.search, resolve_business_unit(source, args.business_unit))
 
 
 def _end_of(text: str, zone: tzinfo) -> datetime:
@@ -367,8 +421,9 @@ def _export(args: argparse.Namespace) -> int:
     if args.output != "-":
         # Before anything runs: a folder, a read-only file, the database itself (checked again once open).
         check_output(args.output, protect=[] if is_url(args.source) else [args.source])
-    options = ReportOptions(title=args.title, mask=args.mask, orientation=args.orientation or "auto",
-                            sign_off=args.sign_off, zone=zone)
+    options = ReportOptions(
+        title=args.title, mask=args.mask, orientation=args.orientation or "auto", sign_off=args.sign_off, zone=zone
+    )
     with open_source(args.source) as source:
         _say_notice(source)
         table = source.log(kind.key)
@@ -376,13 +431,23 @@ def _export(args: argparse.Namespace) -> int:
         query = LogQuery(table, flt, sort, columns, zone)
         log.info("exporting %s where %s", kind.label, describe(flt, table, zone))
         if args.output == "-":
-            n = export(query, args.format, sys.stdout, zone, limit=args.limit, mask=args.mask,
-                       excel_safe=args.excel_safe)
+            n = export(
+                query, args.format, sys.stdout, zone, limit=args.limit, mask=args.mask, excel_safe=args.excel_safe
+            )
             sys.stdout.flush()
         else:
-            n = export(query, args.format, args.output, zone, limit=args.limit, bom=args.bom, mask=args.mask,
-                       options=options, progress=_rows_progress if sys.stderr.isatty() else None,
-                       excel_safe=args.excel_safe)
+            n = export(
+                query,
+                args.format,
+                args.output,
+                zone,
+                limit=args.limit,
+                bom=args.bom,
+                mask=args.mask,
+                options=options,
+                progress=_rows_progress if sys.stderr.isatty() else None,
+                excel_safe=args.excel_safe,
+            )
             if sys.stderr.isatty():
                 print(file=sys.stderr)
             print(f"wrote {n:,} rows to {args.output}", file=sys.stderr)
@@ -390,6 +455,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 # -- insights ------------------------------------------------------------------------
+
 
 def _insights(args: argparse.Namespace) -> int:
     from auditviewer.data.insights import Params, compute_overview
@@ -402,11 +468,15 @@ def _insights(args: argparse.Namespace) -> int:
     try:
         zone = get_zone(args.tz)
         params = Params(
-            burst_failures=args.burst_failures, burst_minutes=args.burst_minutes,
-            business_start=start, business_end=end, zone=args.tz,
+            burst_failures=args.burst_failures,
+            burst_minutes=args.burst_minutes,
+            business_start=start,
+            business_end=end,
+            zone=args.tz,
             time_from=parse_user_time(args.time_from, zone)[0] if args.time_from else None,
             time_to=_end_of(args.time_to, zone) if args.time_to else None,
-            last=parse_duration(args.last) if args.last else None)
+            last=parse_duration(args.last) if args.last else None,
+        )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     with open_source(args.source) as source:
@@ -432,6 +502,7 @@ def _rows_progress(done: int) -> None:
 
 
 # -- demo ----------------------------------------------------------------------------
+
 
 def _demo(args: argparse.Namespace) -> int:
     from auditviewer.data.demo import MAX_ROWS, create_demo

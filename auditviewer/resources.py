@@ -24,8 +24,9 @@ def resources_dir() -> Path:
     for candidate in candidates:
         if (candidate / "icons").is_dir():
             return candidate
-    raise FileNotFoundError("auditviewer's resources folder is missing; looked in "
-                            + ", ".join(str(c) for c in candidates))
+    raise FileNotFoundError(
+        "auditviewer's resources folder is missing; looked in " + ", ".join(str(c) for c in candidates)
+    )
 
 
 def resource_path(*parts: str) -> Path:

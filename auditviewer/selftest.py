@@ -21,8 +21,16 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 #: Modules a bundle must carry although nothing imports them at start-up.
-BUNDLED_MODULES = ("psycopg", "psycopg_binary", "pymysql", "openpyxl", "ua_parser", "pyqtgraph",
-                   "PySide6.QtPrintSupport", "PySide6.QtSvg")
+BUNDLED_MODULES = (
+    "psycopg",
+    "psycopg_binary",
+    "pymysql",
+    "openpyxl",
+    "ua_parser",
+    "pyqtgraph",
+    "PySide6.QtPrintSupport",
+    "PySide6.QtSvg",
+)
 
 
 def _say(line: str) -> None:
@@ -143,10 +151,15 @@ def run(workdir: Path | None = None) -> int:
             raise AssertionError("the PDF was not written")
         return f"{pages} page(s), {len(data):,} bytes"
 
-    steps = (("bundled modules import", imports, False), ("time zones found", zones, False),
-             ("resources found", resources, False),
-             ("demo database created", demo, False), ("filtered query", query, True),
-             ("main window opens the database", window, True), ("report page rendered to PDF", pdf, True))
+    steps = (
+        ("bundled modules import", imports, False),
+        ("time zones found", zones, False),
+        ("resources found", resources, False),
+        ("demo database created", demo, False),
+        ("filtered query", query, True),
+        ("main window opens the database", window, True),
+        ("report page rendered to PDF", pdf, True),
+    )
     for name, action, needs_db in steps:
         if needs_db and "db" not in state:
             failures.append(name)

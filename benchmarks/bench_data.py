@@ -59,7 +59,7 @@ def sent_sql(engine: sa.Engine, action: Callable[[], object]) -> list[tuple[str,
     """Every statement (with its parameters) that ``action`` sends to the database."""
     sent: list[tuple[str, tuple]] = []
 
-    def listener(_conn, _cursor, statement, parameters, _context, _many) -> None:  # noqa: ANN001
+    def listener(_conn, _cursor, statement, parameters, _context, _many) -> None:
         sent.append((statement, tuple(parameters or ())))
 
     sa.event.listen(engine, "before_cursor_execute", listener)
@@ -117,8 +117,11 @@ def main() -> int:
     report("last page (jump to end)", seconds, raw_sql(engine, plain._select(None, reverse=True).limit(100)))
     first = plain.first(100)
     seconds, _ = best(lambda: plain.after(first.keys[-1], 100))
-    report("next page by keyset", seconds,
-           raw_sql(engine, plain._select(None).where(plain._past(first.keys[-1], False)).limit(100)))
+    report(
+        "next page by keyset",
+        seconds,
+        raw_sql(engine, plain._select(None).where(plain._past(first.keys[-1], False)).limit(100)),
+    )
 
     indexed = LogQuery(table, Filter(conditions=(parse_condition("status>=500"),)))
     seconds, _ = best(lambda: indexed.first(100))
@@ -131,8 +134,11 @@ def main() -> int:
     seconds, _ = best(lambda: search.first(100), runs=1)
     report("substring search: first page", seconds, raw_sql(engine, search._select(None).limit(100)))
     seconds, n = best(lambda: search.count(), runs=1)
-    report(f"substring search: count ({n:,})", seconds,
-           raw_sql(engine, sa.select(sa.func.count()).select_from(table.table).where(search.where())))
+    report(
+        f"substring search: count ({n:,})",
+        seconds,
+        raw_sql(engine, sa.select(sa.func.count()).select_from(table.table).where(search.where())),
+    )
 
     low, high = plain.time_range()
     assert low and high
@@ -140,17 +146,26 @@ def main() -> int:
     days = (high - start).days + 1
     end = start + timedelta(days=days)
     seconds, buckets = best(lambda: plain.histogram(start, end, timedelta(days=1)))
-    report(f"histogram, {len(buckets)} daily range counts", seconds,
-           sent_sql(engine, lambda: plain.histogram(start, end, timedelta(days=1))))
+    report(
+        f"histogram, {len(buckets)} daily range counts",
+        seconds,
+        sent_sql(engine, lambda: plain.histogram(start, end, timedelta(days=1))),
+    )
     seconds, buckets = best(lambda: indexed.histogram(start, end, timedelta(days=1)))
-    report(f"histogram of status>=500 ({len(buckets)} buckets)", seconds,
-           sent_sql(engine, lambda: indexed.histogram(start, end, timedelta(days=1))))
+    report(
+        f"histogram of status>=500 ({len(buckets)} buckets)",
+        seconds,
+        sent_sql(engine, lambda: indexed.histogram(start, end, timedelta(days=1))),
+    )
     from auditviewer.data.timeline import compute_timeline
 
     for name, q in (("all rows", plain), ("status>=500", indexed)):
         seconds, line = best(lambda q=q: compute_timeline(q))
-        report(f"timeline by outcome, {name} ({line.buckets} bars)", seconds,
-               sent_sql(engine, lambda q=q: compute_timeline(q)))
+        report(
+            f"timeline by outcome, {name} ({line.buckets} bars)",
+            seconds,
+            sent_sql(engine, lambda q=q: compute_timeline(q)),
+        )
 
     sink = io.StringIO()
     limit = args.export_rows

@@ -45,7 +45,7 @@ class PaintWatch(QObject):
         super().__init__()
         self.last_paint = 0.0
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint:
             self.last_paint = time.perf_counter()
         return False
@@ -92,10 +92,12 @@ def main() -> int:
 
     def painted_after(t0: float, expect_load: bool = True) -> Callable[[], bool]:
         """Visible rows loaded (by a query after t0) and painted since."""
+
         def ready() -> bool:
             idle = not model._in_flight and not model._wanted and not model._fetch_timer.isActive()
             loaded = loads[-1] > t0 or not expect_load
             return idle and loaded and visible_loaded() and watch.last_paint > max(t0, loads[-1])
+
         return ready
 
     def settle(t0: float) -> float:
@@ -151,10 +153,14 @@ def main() -> int:
         spin_until(app, painted_after(time.perf_counter(), expect_load=False))
     elapsed = time.perf_counter() - t0
     after = rss_mb()
-    print(f"\nscrolled top to bottom in 200 steps: {elapsed:.1f} s "
-          f"({elapsed / 201 * 1000:.0f} ms a step, rows painted each time)")
-    print(f"memory: {base_rss:.0f} MB before the tab, {before:.0f} MB with it open, "
-          f"{after:.0f} MB after scrolling (growth {after - before:.0f} MB)")
+    print(
+        f"\nscrolled top to bottom in 200 steps: {elapsed:.1f} s "
+        f"({elapsed / 201 * 1000:.0f} ms a step, rows painted each time)"
+    )
+    print(
+        f"memory: {base_rss:.0f} MB before the tab, {before:.0f} MB with it open, "
+        f"{after:.0f} MB after scrolling (growth {after - before:.0f} MB)"
+    )
     tab.shutdown()
     source.close()
     return 0

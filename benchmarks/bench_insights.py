@@ -42,8 +42,9 @@ def main() -> int:
         ("unindexed filter: method=DELETE (a full scan)", Filter((parse_condition("method=DELETE"),)), None),
     ]
     for name, flt, width in cases:
-        seconds, timeline = best(lambda f=flt, w=width: compute_timeline(LogQuery(api, f), width=w),
-                                 runs=1 if "full scan" in name else 3)
+        seconds, timeline = best(
+            lambda f=flt, w=width: compute_timeline(LogQuery(api, f), width=w), runs=1 if "full scan" in name else 3
+        )
         print(f"  {name:56} {seconds:8.3f}  {timeline.buckets:7}  {timeline.strategy}")  # type: ignore[attr-defined]
 
     print(f"\n{'overview step':58} {'seconds':>8}  findings")

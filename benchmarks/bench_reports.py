@@ -90,25 +90,35 @@ def main() -> int:
         print(json.dumps(run_case(args.db, fmt, int(rows), Path(folder))))
         return 0
     if not args.db.exists():
-        print(f"{args.db} does not exist: make it with `auditviewer-cli demo {args.db} --rows 10000000`",
-              file=sys.stderr)
+        print(
+            f"{args.db} does not exist: make it with `auditviewer-cli demo {args.db} --rows 10000000`", file=sys.stderr
+        )
         return 1
     print(f"database: {args.db} ({args.db.stat().st_size / 1e9:.1f} GB)\n")
-    print(f"{'case':<10} {'rows':>10} {'prepare':>8} {'write':>8} {'rows/s':>10} {'output':>10} "
-          f"{'pages':>6} {'peak RSS':>9} {'baseline':>9}  target")
+    print(
+        f"{'case':<10} {'rows':>10} {'prepare':>8} {'write':>8} {'rows/s':>10} {'output':>10} "
+        f"{'pages':>6} {'peak RSS':>9} {'baseline':>9}  target"
+    )
     for name in args.cases.split(","):
         fmt, rows = CASES[name]
         with tempfile.TemporaryDirectory(prefix="bench-reports-") as folder:
-            done = subprocess.run([sys.executable, __file__, "--db", str(args.db), "--child", fmt, str(rows), folder],
-                                  capture_output=True, text=True, check=False)
+            done = subprocess.run(
+                [sys.executable, __file__, "--db", str(args.db), "--child", fmt, str(rows), folder],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
         if done.returncode != 0:
             print(f"{name}: failed\n{done.stderr}", file=sys.stderr)
             return 1
         r = json.loads(done.stdout.strip().splitlines()[-1])
         prepare = f"{r['prepare_s']:.1f} s" if "prepare_s" in r else "-"
-        print(f"{name:<10} {r['written']:>10,} {prepare:>8} {r['write_s']:>6.1f} s {r['written'] / r['write_s']:>10,.0f} "
-              f"{r['bytes'] / 1e6:>7.1f} MB {r.get('pages', '-'):>6} {r['peak_mb']:>6.0f} MB {r['baseline_mb']:>6.0f} MB"
-              f"  {TARGETS.get(name, '')}", flush=True)
+        print(
+            f"{name:<10} {r['written']:>10,} {prepare:>8} {r['write_s']:>6.1f} s {r['written'] / r['write_s']:>10,.0f} "
+            f"{r['bytes'] / 1e6:>7.1f} MB {r.get('pages', '-'):>6} {r['peak_mb']:>6.0f} MB {r['baseline_mb']:>6.0f} MB"
+            f"  {TARGETS.get(name, '')}",
+            flush=True,
+        )
     return 0
 
 

@@ -33,10 +33,19 @@ SOURCE = "/data/exports/acme.db"
 
 
 def views_file(path: Path, count: int) -> int:
-    views = [{"name": f"View {i}", "log": ("api", "panel", "sms", "logins")[i % 4],
-              "conditions": [{"text": f"id>={i}", "enabled": True}, "remote_ip~10.0."],
-              "search": "", "time_preset": "7d", "sort": "date:desc", "columns": ["id", "date"],
-              "business_unit": i % 5 or None} for i in range(count)]
+    views = [
+        {
+            "name": f"View {i}",
+            "log": ("api", "panel", "sms", "logins")[i % 4],
+            "conditions": [{"text": f"id>={i}", "enabled": True}, "remote_ip~10.0."],
+            "search": "",
+            "time_preset": "7d",
+            "sort": "date:desc",
+            "columns": ["id", "date"],
+            "business_unit": i % 5 or None,
+        }
+        for i in range(count)
+    ]
     path.write_text(json.dumps({"auditviewer_views": 1, "views": views}), encoding="utf-8")
     return path.stat().st_size
 

@@ -32,8 +32,13 @@ ACTIVITY = LogType(
     detail_title="Activity",
     description="Panel actions, API calls and login attempts of one e-mail or IP, newest first.",
     columns=(
-        ColumnSpec("id", "Timeline ID", Kind.INT, visible=False,
-                   help="Unique across the logs: the row's ID × 4 + the log's number"),
+        ColumnSpec(
+            "id",
+            "Timeline ID",
+            Kind.INT,
+            visible=False,
+            help="Unique across the logs: the row's ID × 4 + the log's number",
+        ),
         ColumnSpec("date", "Date", Kind.DATETIME, help="Time of the event (stored in UTC)"),
         ColumnSpec("log", "Log", choices=tuple(lt.label for lt in ACTIVITY_LOGS), help="The log the row is from"),
         ColumnSpec("row_id", "ID", Kind.INT, help="The row's own ID in its log"),
@@ -41,16 +46,18 @@ ACTIVITY = LogType(
         ColumnSpec("remote_ip", "Remote IP", required=False, role=Role.IP),
         ColumnSpec("url", "URL", required=False, role=Role.URL),
         ColumnSpec("method", "Method", required=False),
-        ColumnSpec("outcome", "Outcome", required=False,
-                   help="API: the HTTP status; logins: successful or failed; panel: the API method status"),
+        ColumnSpec(
+            "outcome",
+            "Outcome",
+            required=False,
+            help="API: the HTTP status; logins: successful or failed; panel: the API method status",
+        ),
     ),
     outcomes=(  # for marking rows; they do not cover every row
         Outcome("api_4xx", "API 4xx", Severity.WARNING, (f"log={API.label}", "outcome^=4"), "#eeca3b"),
-        Outcome("panel_error", "Panel error", Severity.WARNING, (f"log={PANEL.label}", "outcome^=Error"),
-                "#eeca3b"),
+        Outcome("panel_error", "Panel error", Severity.WARNING, (f"log={PANEL.label}", "outcome^=Error"), "#eeca3b"),
         Outcome("api_5xx", "API 5xx", Severity.ERROR, (f"log={API.label}", "outcome^=5"), "#e45756"),
-        Outcome("login_failed", "Failed login", Severity.ERROR, (f"log={LOGINS.label}", "outcome=failed"),
-                "#e45756"),
+        Outcome("login_failed", "Failed login", Severity.ERROR, (f"log={LOGINS.label}", "outcome=failed"), "#e45756"),
     ),
 )
 
@@ -83,24 +90,29 @@ def _date_type(tables: list[LogTable]) -> tuple[sa.types.TypeEngine, bool]:
     return SqliteTextTimestamp(" ", ""), True
 
 
-def _branch(table: LogTable, number: int, field: str, value: str, date_type: sa.types.TypeEngine,
-            normalise: bool) -> sa.Select:
+def _branch(
+    table: LogTable, number: int, field: str, value: str, date_type: sa.types.TypeEngine, normalise: bool
+) -> sa.Select:
     date: ColumnElement = table.sa_column(table.log_type.time_column)
     if normalise:
         text = sa.func.replace(sa.type_coerce(date, sa.String()), "T", " ")
         date = sa.func.replace(text, "Z", "")
     row_id = table.sa_column(table.log_type.id_column)
-    return sa.select(
-        (row_id * 4 + number).label("id"),
-        sa.type_coerce(date, date_type).label("date"),
-        sa.cast(sa.literal(table.log_type.label), sa.String()).label("log"),
-        row_id.label("row_id"),
-        _text_or_null(table, "email").label("email"),
-        _text_or_null(table, "remote_ip").label("remote_ip"),
-        _text_or_null(table, "url").label("url"),
-        _text_or_null(table, "method").label("method"),
-        _text_or_null(table, _OUTCOME_SOURCE.get(table.log_type.key)).label("outcome"),
-    ).select_from(table.table).where(table.sa_column(field) == value)
+    return (
+        sa.select(
+            (row_id * 4 + number).label("id"),
+            sa.type_coerce(date, date_type).label("date"),
+            sa.cast(sa.literal(table.log_type.label), sa.String()).label("log"),
+            row_id.label("row_id"),
+            _text_or_null(table, "email").label("email"),
+            _text_or_null(table, "remote_ip").label("remote_ip"),
+            _text_or_null(table, "url").label("url"),
+            _text_or_null(table, "method").label("method"),
+            _text_or_null(table, _OUTCOME_SOURCE.get(table.log_type.key)).label("outcome"),
+        )
+        .select_from(table.table)
+        .where(table.sa_column(field) == value)
+    )
 
 
 def activity_table(source: Source, role: str, value: str) -> LogTable:
@@ -109,8 +121,7 @@ def activity_table(source: Source, role: str, value: str) -> LogTable:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     field = ROLES[role]
     value = value.strip()
-    tables = [source.logs[lt.key] for lt in ACTIVITY_LOGS
-              if lt.key in source.logs and source.logs[lt.key].has(field)]
+    tables = [source.logs[lt.key] for lt in ACTIVITY_LOGS if lt.key in source.logs and source.logs[lt.key].has(field)]
     if not tables:
         what = "e-mail addresses" if role == "email" else "IP addresses"
         raise SchemaError(f"{source.display_name} has no log with {what} (panel, API or login logs)")
@@ -120,8 +131,14 @@ def activity_table(source: Source, role: str, value: str) -> LogTable:
     log.debug("activity of %s %r over %s", role, value, ", ".join(t.db_name for t in tables))
 
     # Columns are nullable unless every branch fills them: the sort then needs no NULL handling.
-    not_null = {"id": False, "log": False,
-                "date": any(t.time.nullable for t in tables), "row_id": any(t.id.nullable for t in tables)}
-    columns = [Column(spec.name, spec.name, spec, nullable=not_null.get(spec.name, True), indexed=False)
-               for spec in ACTIVITY.columns]
+    not_null = {
+        "id": False,
+        "log": False,
+        "date": any(t.time.nullable for t in tables),
+        "row_id": any(t.id.nullable for t in tables),
+    }
+    columns = [
+        Column(spec.name, spec.name, spec, nullable=not_null.get(spec.name, True), indexed=False)
+        for spec in ACTIVITY.columns
+    ]
     return LogTable(log_type=ACTIVITY, db_name="activity", columns=columns, table=merged, source=source)

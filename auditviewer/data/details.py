@@ -62,8 +62,10 @@ class LoginContext:
 _PRIVATE_NETS = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"))
 _SHARED_NET = ipaddress.ip_network("100.64.0.0/10")
 _IP_KINDS: tuple[tuple[str, Callable[[Any], bool]], ...] = (  # first match wins; "reserved" if none
-    ("loopback", lambda a: a.is_loopback), ("unspecified", lambda a: a.is_unspecified),
-    ("link-local", lambda a: a.is_link_local), ("multicast", lambda a: a.is_multicast),
+    ("loopback", lambda a: a.is_loopback),
+    ("unspecified", lambda a: a.is_unspecified),
+    ("link-local", lambda a: a.is_link_local),
+    ("multicast", lambda a: a.is_multicast),
     ("private", lambda a: any(a in net for net in _PRIVATE_NETS if net.version == a.version)),
     ("shared (carrier-grade NAT)", lambda a: a.version == 4 and a in _SHARED_NET),
     ("public", lambda a: a.is_global),
@@ -71,7 +73,7 @@ _IP_KINDS: tuple[tuple[str, Callable[[Any], bool]], ...] = (  # first match wins
 
 
 def ip_kind(text: str) -> str:
-    """"IPv4, public", "IPv6, private", ...: whether an address is someone on the internet."""
+    """ "IPv4, public", "IPv6, private", ...: whether an address is someone on the internet."""
     try:
         address = ipaddress.ip_address(str(text).strip())
     except ValueError:
@@ -106,19 +108,29 @@ def parse_user_agent(text: str) -> tuple[str, str]:
 
 def warm_up_user_agents() -> None:
     """Load ua-parser's rules ahead of the first selected row (they take a few tenths of a second)."""
-    parse_user_agent("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-                     "Chrome/125.0.0.0 Safari/537.36")
+    parse_user_agent(
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/125.0.0.0 Safari/537.36"
+    )
 
 
 _STATUS_WORDS = {
-    200: "the call succeeded", 201: "the call succeeded and created something",
-    202: "accepted, to be done later", 204: "the call succeeded; there was nothing to send back",
-    301: "the address moved for good", 302: "the caller was sent to another address",
-    304: "nothing changed since the caller's copy", 400: "the request was malformed or invalid",
-    401: "the caller was not signed in (missing or wrong API key)", 403: "the caller may not do this",
-    404: "the resource does not exist", 405: "this method is not allowed on this address",
-    409: "the request conflicts with what exists (e.g. a duplicate)", 413: "the request was too large",
-    415: "the request's format is not accepted", 422: "the request's data was invalid",
+    200: "the call succeeded",
+    201: "the call succeeded and created something",
+    202: "accepted, to be done later",
+    204: "the call succeeded; there was nothing to send back",
+    301: "the address moved for good",
+    302: "the caller was sent to another address",
+    304: "nothing changed since the caller's copy",
+    400: "the request was malformed or invalid",
+    401: "the caller was not signed in (missing or wrong API key)",
+    403: "the caller may not do this",
+    404: "the resource does not exist",
+    405: "this method is not allowed on this address",
+    409: "the request conflicts with what exists (e.g. a duplicate)",
+    413: "the request was too large",
+    415: "the request's format is not accepted",
+    422: "the request's data was invalid",
     429: "too many requests: the caller was rate-limited",
     500: "the server failed while handling the call",
     502: "a gateway got a bad answer from the server behind it",
@@ -153,10 +165,10 @@ def status_meaning(status: Any) -> tuple[str, str, Severity]:
 #: Words in a gateway's error text ("|" between alternatives) and what they mean.
 _SMS_ERRORS = {
     "timeout|timed out": "The gateway did not answer in time, so the message was probably not delivered. "
-                         "Sending again usually works.",
+    "Sending again usually works.",
     "insufficient credit|no credit|balance": "The gateway account ran out of credit: top it up with the provider.",
     "blocklist|blacklist|blocked": "The number is on a blocklist (the subscriber opted out or the operator "
-                                   "blocks it), so the gateway refused it.",
+    "blocks it), so the gateway refused it.",
     "rejected": "The mobile operator refused the message, e.g. for its content or its sender name.",
     "unknown subscriber|absent subscriber": "The operator does not know this number: it is not in service.",
     "invalid phone|invalid number|invalid destination": "The phone number is not valid, so nothing was sent.",
@@ -167,11 +179,13 @@ _SMS_ERRORS = {
 def sms_error_words(error: Any) -> str | None:
     """A plain explanation of a known SMS error text; None for unknown ones (shown as they are)."""
     lowered = str(error).lower()
-    return next((words for needles, words in _SMS_ERRORS.items()
-                 if any(n in lowered for n in needles.split("|"))), None)
+    return next(
+        (words for needles, words in _SMS_ERRORS.items() if any(n in lowered for n in needles.split("|"))), None
+    )
 
 
 # -- describe_row ------------------------------------------------------------------
+
 
 def _text(value: Any, zone: tzinfo) -> str:
     if isinstance(value, bytes):
@@ -215,8 +229,10 @@ def _browser(row: Mapping[str, Any]) -> list[Field]:
 
 
 _METHODS = {
-    "GET": "only retrieved information", "POST": "sent information",
-    "PUT": "replaced or updated information", "DELETE": "removed information",
+    "GET": "only retrieved information",
+    "POST": "sent information",
+    "PUT": "replaced or updated information",
+    "DELETE": "removed information",
 }
 
 
@@ -279,19 +295,29 @@ def _summary_api(row: Mapping[str, Any], zone: tzinfo) -> list[Field]:
 
 def _summary_sms(row: Mapping[str, Any], zone: tzinfo) -> list[Field]:
     return _sms_result(row.get("error")) + [
-        _field(label, _text(row.get(name), zone)) for name, label in (
-            ("subscriber_phone", "Subscriber phone"), ("gateway_name", "Gateway"),
-            ("campaign_description", "Campaign"), ("message_id", "Message ID"))]
+        _field(label, _text(row.get(name), zone))
+        for name, label in (
+            ("subscriber_phone", "Subscriber phone"),
+            ("gateway_name", "Gateway"),
+            ("campaign_description", "Campaign"),
+            ("message_id", "Message ID"),
+        )
+    ]
 
 
 def _summary_logins(row: Mapping[str, Any], zone: tzinfo) -> list[Field]:
-    return [
-        _login_outcome(row.get("login")),
-        _time("Attempt time", row, "date", zone),
-        _time("Successful login date", row, "successful_login_date", zone),
-        _time("Last failed login date", row, "last_failed_login_date", zone),
-        _field("Name", _text(row.get("name"), zone)),
-    ] + _who(row) + [_field("Location", _location(row))] + _browser(row)
+    return (
+        [
+            _login_outcome(row.get("login")),
+            _time("Attempt time", row, "date", zone),
+            _time("Successful login date", row, "successful_login_date", zone),
+            _time("Last failed login date", row, "last_failed_login_date", zone),
+            _field("Name", _text(row.get("name"), zone)),
+        ]
+        + _who(row)
+        + [_field("Location", _location(row))]
+        + _browser(row)
+    )
 
 
 def _summary_activity(row: Mapping[str, Any], zone: tzinfo) -> list[Field]:
@@ -307,8 +333,11 @@ def _summary_activity(row: Mapping[str, Any], zone: tzinfo) -> list[Field]:
 
 
 _SUMMARIES: dict[str, Callable[[Mapping[str, Any], tzinfo], list[Field]]] = {
-    "panel": _summary_panel, "api": _summary_api, "sms": _summary_sms,
-    "logins": _summary_logins, "activity": _summary_activity,
+    "panel": _summary_panel,
+    "api": _summary_api,
+    "sms": _summary_sms,
+    "logins": _summary_logins,
+    "activity": _summary_activity,
 }
 
 
@@ -325,8 +354,9 @@ def describe_row(table: LogTable, row: Mapping[str, Any], zone: tzinfo = UTC) ->
     for column in table.columns:
         if column.name in row:
             text = _text(row[column.name], zone)
-            everything.append(Field(column.label, text, copyable=bool(text),
-                                    hint=column.spec.help if text else "(empty)"))
+            everything.append(
+                Field(column.label, text, copyable=bool(text), hint=column.spec.help if text else "(empty)")
+            )
     known = {c.name for c in table.columns}
     for name, value in row.items():
         if name not in known:
@@ -337,8 +367,10 @@ def describe_row(table: LogTable, row: Mapping[str, Any], zone: tzinfo = UTC) ->
 
 # -- login context -------------------------------------------------------------------
 
-def login_context(table: LogTable, row: Mapping[str, Any], token: CancelToken | None = None,
-                  limit: int = 20) -> LoginContext:
+
+def login_context(
+    table: LogTable, row: Mapping[str, Any], token: CancelToken | None = None, limit: int = 20
+) -> LoginContext:
     """The same user's attempts up to this one, and the failures in the 24 hours before it."""
     email, when = row.get("email"), parse_stored(row.get("date"))
     if not email or not isinstance(when, datetime) or not (table.has("email") and table.has("login")):

@@ -59,8 +59,15 @@ def _time_text(value: datetime, zone: tzinfo) -> str:
 class _Cells:
     """Rows as cells to write (times as text in ``zone``), counting as they go."""
 
-    def __init__(self, query: LogQuery, zone: tzinfo, token: CancelToken | None, limit: int | None,
-                 progress: Progress | None, mask: bool = False) -> None:
+    def __init__(
+        self,
+        query: LogQuery,
+        zone: tzinfo,
+        token: CancelToken | None,
+        limit: int | None,
+        progress: Progress | None,
+        mask: bool = False,
+    ) -> None:
         self.count = 0
         self._rows = query.iter_rows(token, limit=limit)
         self._zone = zone
@@ -90,9 +97,17 @@ class _Cells:
             progress(self.count)
 
 
-def write_csv(query: LogQuery, out: IO[str], zone: tzinfo = UTC, token: CancelToken | None = None,
-              limit: int | None = None, progress: Progress | None = None, *, mask: bool = False,
-              excel_safe: bool = False) -> int:
+def write_csv(
+    query: LogQuery,
+    out: IO[str],
+    zone: tzinfo = UTC,
+    token: CancelToken | None = None,
+    limit: int | None = None,
+    progress: Progress | None = None,
+    *,
+    mask: bool = False,
+    excel_safe: bool = False,
+) -> int:
     """CSV with a header row of column names; NULL is an empty cell. ``excel_safe``: see the module."""
     writer = csv.writer(out, lineterminator="\r\n")
     cells = _Cells(query, zone, token, limit, progress, mask)
@@ -107,13 +122,20 @@ def write_csv(query: LogQuery, out: IO[str], zone: tzinfo = UTC, token: CancelTo
 
 def excel_safe_row(row: Sequence[Any]) -> list[Any]:
     """The row with a ``'`` before each text cell Excel would take for a formula; numbers as they are."""
-    return [f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
-            for value in row]
+    return [f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value for value in row]
 
 
-def write_jsonl(query: LogQuery, out: IO[str], zone: tzinfo = UTC, token: CancelToken | None = None,
-                limit: int | None = None, progress: Progress | None = None, *, mask: bool = False,
-                excel_safe: bool = False) -> int:
+def write_jsonl(
+    query: LogQuery,
+    out: IO[str],
+    zone: tzinfo = UTC,
+    token: CancelToken | None = None,
+    limit: int | None = None,
+    progress: Progress | None = None,
+    *,
+    mask: bool = False,
+    excel_safe: bool = False,
+) -> int:
     """One JSON object per line, keyed by column name; NULL is null. Never changed for Excel."""
     names = query.columns
     # A value JSON has no type for (a BLOB where text belongs) is written as the CSV and the table show it.
@@ -128,11 +150,22 @@ def write_jsonl(query: LogQuery, out: IO[str], zone: tzinfo = UTC, token: Cancel
 WRITERS = {"csv": write_csv, "json": write_jsonl}
 
 
-def export(query: LogQuery, fmt: str, target: str | os.PathLike[str] | IO[str], zone: tzinfo = UTC,
-           token: CancelToken | None = None, limit: int | None = None,
-           progress: Progress | None = None, bom: bool = False, *, mask: bool = False,
-           options: ReportOptions | None = None, report: Report | None = None, excel_safe: bool = False,
-           protect: Iterable[str | os.PathLike[str] | None] = ()) -> int:
+def export(
+    query: LogQuery,
+    fmt: str,
+    target: str | os.PathLike[str] | IO[str],
+    zone: tzinfo = UTC,
+    token: CancelToken | None = None,
+    limit: int | None = None,
+    progress: Progress | None = None,
+    bom: bool = False,
+    *,
+    mask: bool = False,
+    options: ReportOptions | None = None,
+    report: Report | None = None,
+    excel_safe: bool = False,
+    protect: Iterable[str | os.PathLike[str] | None] = (),
+) -> int:
     """Write the query's rows to ``target`` in ``fmt`` (one of :data:`FORMATS`). Returns the row count.
 
     ``target`` is a path, or, for CSV and JSON, an open text stream. ``mask``
@@ -161,8 +194,11 @@ def export(query: LogQuery, fmt: str, target: str | os.PathLike[str] | IO[str], 
         raise ValueError(f"a {fmt} export needs a file to write, not a stream")
     token = token or CancelToken()
     if report is None:
-        options = dataclasses.replace(options, zone=zone, mask=mask) if options is not None else ReportOptions(
-            zone=zone, mask=mask)
+        options = (
+            dataclasses.replace(options, zone=zone, mask=mask)
+            if options is not None
+            else ReportOptions(zone=zone, mask=mask)
+        )
         report = build_report(query, options, token=token, limit=limit)
     if fmt == "xlsx":
         from auditviewer.data.xlsx import write_xlsx

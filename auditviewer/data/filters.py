@@ -26,7 +26,17 @@ from auditviewer.data.errors import FilterError
 from auditviewer.data.logtypes import Kind
 from auditviewer.data.source import Column, LogTable
 from auditviewer.data.timestamps import (
-    BEGINNING, END_OF_TIME, UTC, Beyond, Instant, UserTime, day_text, format_day, minus, parse_user_range, to_zone,
+    BEGINNING,
+    END_OF_TIME,
+    UTC,
+    Beyond,
+    Instant,
+    UserTime,
+    day_text,
+    format_day,
+    minus,
+    parse_user_range,
+    to_zone,
     zone_name,
 )
 
@@ -34,12 +44,20 @@ from auditviewer.data.timestamps import (
 _OPERATORS = ("!~", "^=", "!=", ">=", "<=", "~", "=", ">", "<")
 # Typed operator -> (base operator, negated)
 _BASE = {
-    "=": ("=", False), "!=": ("=", True), "~": ("~", False), "!~": ("~", True),
-    "^=": ("^=", False), ">": (">", False), ">=": (">=", False), "<": ("<", False), "<=": ("<=", False),
+    "=": ("=", False),
+    "!=": ("=", True),
+    "~": ("~", False),
+    "!~": ("~", True),
+    "^=": ("^=", False),
+    ">": (">", False),
+    ">=": (">=", False),
+    "<": ("<", False),
+    "<=": ("<=", False),
 }
 _LIST_OPS = {"=", "~", "^="}
-_CONDITION = re.compile(r"^\s*(?P<not>not\s+|!(?=[A-Za-z_]))?(?P<col>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<rest>.*)$",
-                        re.IGNORECASE | re.DOTALL)
+_CONDITION = re.compile(
+    r"^\s*(?P<not>not\s+|!(?=[A-Za-z_]))?(?P<col>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL
+)
 _ESCAPE = "/"
 #: What a number column can be compared with: every backend's BIGINT.
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
@@ -64,7 +82,7 @@ class Condition:
     def is_empty_check(self) -> bool:
         return self.op == "=" and not self.values
 
-    def negate(self) -> "Condition":
+    def negate(self) -> Condition:
         return replace(self, negated=not self.negated)
 
     def text(self) -> str:
@@ -104,15 +122,21 @@ class Filter:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.active_conditions or self.time_from or self.time_to or self.last
-                    or self.search.strip() or self.business_unit is not None)
+        return not (
+            self.active_conditions
+            or self.time_from
+            or self.time_to
+            or self.last
+            or self.search.strip()
+            or self.business_unit is not None
+        )
 
     @property
     def narrows_beyond_time(self) -> bool:
         """Whether anything but the time range narrows the rows."""
         return bool(self.active_conditions or self.search.strip() or self.business_unit is not None)
 
-    def with_conditions(self, *conditions: Condition) -> "Filter":
+    def with_conditions(self, *conditions: Condition) -> Filter:
         return replace(self, conditions=self.conditions + conditions)
 
 
@@ -125,7 +149,7 @@ class Sort:
         return f"{self.column}:{'desc' if self.descending else 'asc'}"
 
     @classmethod
-    def parse(cls, text: str) -> "Sort":
+    def parse(cls, text: str) -> Sort:
         name, _, direction = text.partition(":")
         direction = direction.strip().lower() or "asc"
         if direction not in ("asc", "desc"):
@@ -146,6 +170,7 @@ class _Bound:
 
 # -- parsing ------------------------------------------------------------------
 
+
 def parse_condition(text: str) -> Condition:
     """Parse one condition's syntax; columns and values are checked by :func:`where_clause`."""
     match = _CONDITION.match(text)
@@ -159,14 +184,16 @@ def parse_condition(text: str) -> Condition:
         ops = " ".join(_OPERATORS[::-1])
         raise FilterError(f"{text!r} has no operator; use one of {ops}, e.g. status>=500")
     op, negated = _BASE[typed]
-    raw = rest[len(typed):]
+    raw = rest[len(typed) :]
     values = tuple(_split_values(raw)) if raw.strip() else ()
     if not values and op != "=":
         raise FilterError(f"{text!r} needs a value after {typed}")
     if op in ("~", "^=") and "" in values:
         # Every text contains the empty text: the condition would keep (or, negated, drop) every row.
-        raise FilterError(f"{_shown(text)}: {typed} needs some text to look for, not an empty value; "
-                          f"to find empty values write {match.group('col').lower()}=")
+        raise FilterError(
+            f"{_shown(text)}: {typed} needs some text to look for, not an empty value; "
+            f"to find empty values write {match.group('col').lower()}="
+        )
     if len(values) > 1 and op not in _LIST_OPS:
         raise FilterError(f"{text!r}: {typed} takes one value; lists work with =, !=, ~, !~ and ^=")
     if match.group("not"):
@@ -235,6 +262,7 @@ def split_search_terms(text: str) -> list[str]:
 
 # -- checking against a table --------------------------------------------------
 
+
 def bind(table: LogTable, condition: Condition, zone: tzinfo = UTC) -> _Bound:
     """Check a condition's column and values against ``table``; FilterError says what is valid."""
     column = table.column(condition.column)
@@ -286,6 +314,7 @@ def _typed_value(column: Column, condition: Condition, value: str, zone: tzinfo)
 
 # -- SQL -------------------------------------------------------------------------
 
+
 def like_pattern(value: str, prefix_only: bool = False) -> str:
     escaped = value.replace(_ESCAPE, _ESCAPE * 2).replace("%", _ESCAPE + "%").replace("_", _ESCAPE + "_")
     return f"{escaped}%" if prefix_only else f"%{escaped}%"
@@ -316,6 +345,7 @@ def _contains(table: LogTable, column: Column, value: str, prefix_only: bool = F
 
 
 # -- times, where a typed time may lie beyond either end of the datetime range --------------------
+
 
 def _compare(expr: ColumnElement, op: str, at: Instant) -> ColumnElement:
     """``expr op at``; every stored time comes after an instant before year 1 and before one after 9999."""
@@ -394,8 +424,9 @@ def search_clause(table: LogTable, text: str) -> ColumnElement | None:
     return sa.and_(*per_term)
 
 
-def where_clause(table: LogTable, flt: Filter, newest: datetime | None = None,
-                 zone: tzinfo = UTC) -> ColumnElement | None:
+def where_clause(
+    table: LogTable, flt: Filter, newest: datetime | None = None, zone: tzinfo = UTC
+) -> ColumnElement | None:
     """The WHERE clause for ``flt`` on ``table``; ``newest`` resolves ``last``."""
     parts: list[ColumnElement] = []
     time = table.sa_column(table.log_type.time_column)
@@ -428,8 +459,10 @@ def validate(table: LogTable, flt: Filter, sort: Sort | None = None, zone: tzinf
     check_time_range(flt.time_from, flt.time_to, zone)
     if flt.business_unit is not None:
         if not INT_MIN <= flt.business_unit <= INT_MAX:
-            raise FilterError(f"business unit {_shown(str(flt.business_unit))} is out of range for a number "
-                              f"column (at most {INT_MAX})")
+            raise FilterError(
+                f"business unit {_shown(str(flt.business_unit))} is out of range for a number "
+                f"column (at most {INT_MAX})"
+            )
         if not table.has("business_unit_id"):
             raise FilterError(f"{table.log_type.label} has no business units")
     if sort is not None and table.column(sort.column) is None:
@@ -439,14 +472,23 @@ def validate(table: LogTable, flt: Filter, sort: Sort | None = None, zone: tzinf
 def check_time_range(start: datetime | None, end: datetime | None, zone: tzinfo = UTC) -> None:
     """FilterError for a time range that ends where or before it starts: it could show no row."""
     if start is not None and end is not None and start >= end:
-        raise FilterError(f"the time range {_time_range_words(start, end, zone)} ({zone_name(zone)}) is empty: "
-                          f"its start must come before its end")
+        raise FilterError(
+            f"the time range {_time_range_words(start, end, zone)} ({zone_name(zone)}) is empty: "
+            f"its start must come before its end"
+        )
 
 
 # -- plain words, for report headers and status lines ---------------------------
 
-_WORDS = {"=": "is", "~": "contains", "^=": "starts with", ">": "is more than", ">=": "is at least",
-          "<": "is less than", "<=": "is at most"}
+_WORDS = {
+    "=": "is",
+    "~": "contains",
+    "^=": "starts with",
+    ">": "is more than",
+    ">=": "is at least",
+    "<": "is less than",
+    "<=": "is at most",
+}
 _NEGATED_WORDS = {"=": "is not", "~": "does not contain", "^=": "does not start with"}
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
@@ -476,8 +518,7 @@ def describe(flt: Filter, table: LogTable | None = None, zone: tzinfo = UTC) -> 
     parts = []
     for condition in flt.active_conditions:
         column = table.column(condition.column) if table else None
-        parts.append(describe_condition(condition, column.label if column else None,
-                                        column.kind if column else None))
+        parts.append(describe_condition(condition, column.label if column else None, column.kind if column else None))
     if flt.search.strip():
         parts.append(f'text contains "{flt.search.strip()}"')
     if flt.last is not None:
@@ -505,8 +546,12 @@ def _time_range_words(start: datetime | None, end: datetime | None, zone: tzinfo
             # Clamped to the end of time, or past 9999 in the zone: up to the last day there is.
             whole_day_end, end_text = True, day_text(END_OF_TIME.date())
         else:
-            whole_day_end = (local_end.hour, local_end.minute, local_end.second, local_end.microsecond) == \
-                (0, 0, 0, 0) and local_end.date() > date.min
+            whole_day_end = (local_end.hour, local_end.minute, local_end.second, local_end.microsecond) == (
+                0,
+                0,
+                0,
+                0,
+            ) and local_end.date() > date.min
             end_text = day_text(local_end.date() - timedelta(days=1)) if whole_day_end else format_day(end, zone)
     if start_text and end_text:
         if whole_day_end and start_text == end_text:

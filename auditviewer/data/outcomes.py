@@ -33,8 +33,13 @@ def _compare(value: Any, op: str, wanted: str) -> bool:
         value, target = str(value), wanted
         if op == "=":
             return value.lower() == target.lower()
-    return {"=": value == target, ">": value > target, ">=": value >= target,
-            "<": value < target, "<=": value <= target}.get(op, False)
+    return {
+        "=": value == target,
+        ">": value > target,
+        ">=": value >= target,
+        "<": value < target,
+        "<=": value <= target,
+    }.get(op, False)
 
 
 def matches(condition: Condition, row: Mapping[str, Any]) -> bool:

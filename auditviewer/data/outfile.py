@@ -53,8 +53,8 @@ _WRITE_ERRORS = {getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG", 
 class Output:
     """Where the bytes for a path the user gave will go."""
 
-    asked: Path            # the path as given: every message names it
-    target: Path           # the file written: ``asked``, or the target of a symbolic link
+    asked: Path  # the path as given: every message names it
+    target: Path  # the file written: ``asked``, or the target of a symbolic link
     special: bool = False  # a FIFO, device, socket or descriptor: written straight through
     fd: int | None = None  # for /dev/stdout, /dev/fd/N: the process's own descriptor
 
@@ -94,8 +94,9 @@ def check_output(path: StrPath, protect: Iterable[StrPath | None] = ()) -> Outpu
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write {asked}: the folder {folder}{via} is not writable")
     if st is not None and not _writable(target, st):
-        raise OutputError(f"{asked} is read-only, so it is not replaced; choose another name "
-                          "or make the file writable first")
+        raise OutputError(
+            f"{asked} is read-only, so it is not replaced; choose another name or make the file writable first"
+        )
     return Output(asked, target)
 
 
@@ -123,8 +124,9 @@ def atomic_path(path: StrPath, protect: Iterable[StrPath | None] = ()) -> Iterat
 
 
 @contextlib.contextmanager
-def atomic_output(path: StrPath, mode: str = "w", protect: Iterable[StrPath | None] = (),
-                  **kwargs: Any) -> Iterator[IO[Any]]:
+def atomic_output(
+    path: StrPath, mode: str = "w", protect: Iterable[StrPath | None] = (), **kwargs: Any
+) -> Iterator[IO[Any]]:
     """A file that appears at ``path`` only if the block finishes without error (streamed into a special file)."""
     out = check_output(path, protect)
     if out.special:
@@ -145,6 +147,7 @@ def source_files(path: StrPath) -> list[Path]:
 
 
 # -- the steps ---------------------------------------------------------------------------------------
+
 
 @contextlib.contextmanager
 def _beside(out: Output) -> Iterator[Path]:
@@ -245,10 +248,11 @@ def _refuse_sources(asked: Path, st: os.stat_result | None, protect: Iterable[St
                     other = os.stat(file)
                     same = (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino)
             if same:
-                what = "the database being read" if i == 0 else f"the {COMPANIONS[i - 1]} file of the database being read"
+                what = (
+                    "the database being read" if i == 0 else f"the {COMPANIONS[i - 1]} file of the database being read"
+                )
                 where = "" if os.fspath(asked) == os.fspath(source) else f" ({source})"
-                raise OutputError(f"{asked} is {what}{where}; writing there would destroy it. "
-                                  "Choose another file.")
+                raise OutputError(f"{asked} is {what}{where}; writing there would destroy it. Choose another file.")
 
 
 def _is_root() -> bool:

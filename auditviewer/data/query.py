@@ -59,8 +59,14 @@ class _SortPart:
 class LogQuery:
     """A filter and a sort over one log table. Cheap to make; runs nothing until asked."""
 
-    def __init__(self, table: LogTable, flt: Filter | None = None, sort: Sort | None = None,
-                 columns: Sequence[str] | None = None, zone: tzinfo = UTC) -> None:
+    def __init__(
+        self,
+        table: LogTable,
+        flt: Filter | None = None,
+        sort: Sort | None = None,
+        columns: Sequence[str] | None = None,
+        zone: tzinfo = UTC,
+    ) -> None:
         self.table = table
         self.filter = flt or Filter()
         self.sort = sort or Sort(table.log_type.time_column, True)
@@ -69,8 +75,9 @@ class LogQuery:
         names = list(columns) if columns else table.column_names
         for name in names:
             if table.column(name) is None:
-                raise FilterError(f"{table.log_type.label} has no column {name!r}; "
-                                  f"valid columns: {', '.join(table.column_names)}")
+                raise FilterError(
+                    f"{table.log_type.label} has no column {name!r}; valid columns: {', '.join(table.column_names)}"
+                )
         self.columns = tuple(table.column(n).name for n in names)  # type: ignore[union-attr]
         self._where: ColumnElement | None = None
         self._where_ready = False
@@ -82,8 +89,7 @@ class LogQuery:
     def engine(self) -> sa.Engine:
         return self.table.source.engine
 
-    def _run(self, stmt: sa.Executable, fetch: Callable[[sa.CursorResult], T],
-             token: CancelToken | None = None) -> T:
+    def _run(self, stmt: sa.Executable, fetch: Callable[[sa.CursorResult], T], token: CancelToken | None = None) -> T:
         token = token or CancelToken()
         token.raise_if_cancelled()
         try:
@@ -197,8 +203,14 @@ class LogQuery:
         stmt = self._select(token, reverse=True).where(self._past(key, reverse=True)).limit(n)
         return self._page(stmt.offset(skip) if skip else stmt, token, reverse=True)
 
-    def at(self, offset: int, n: int, token: CancelToken | None = None,
-           anchor: tuple[int, Key] | None = None, total: int | None = None) -> Page:
+    def at(
+        self,
+        offset: int,
+        n: int,
+        token: CancelToken | None = None,
+        anchor: tuple[int, Key] | None = None,
+        total: int | None = None,
+    ) -> Page:
         """Rows from position ``offset``, walking from the nearest known place.
 
         ``anchor`` is a row already seen (its position and key); ``total`` lets
@@ -235,8 +247,11 @@ class LogQuery:
         keys = [p.expr.label(f"_k{i}") for i, p in enumerate(self._parts)]
         inner = sa.select(*keys, sa.func.row_number().over(order_by=order).label("_rn")).select_from(self.table.table)
         sub = self._narrowed(inner, token).subquery()
-        stmt = sa.select(*[sub.c[f"_k{i}"] for i in range(len(self._parts))]).where(
-            sub.c["_rn"] % step == 0).order_by(sub.c["_rn"])
+        stmt = (
+            sa.select(*[sub.c[f"_k{i}"] for i in range(len(self._parts))])
+            .where(sub.c["_rn"] % step == 0)
+            .order_by(sub.c["_rn"])
+        )
         return self._run(stmt, lambda r: [tuple(row) for row in r], token)
 
     # -- counts ---------------------------------------------------------------------
@@ -263,16 +278,24 @@ class LogQuery:
         time = self.table.sa_column(self.table.log_type.time_column)
         # Two subqueries: SQLite answers a lone min() or max() from the index ends,
         # but reads the whole index for min() and max() in one SELECT.
-        ends = [self._narrowed(sa.select(func(time)).select_from(self.table.table), token).scalar_subquery()
-                for func in (sa.func.min, sa.func.max)]
+        ends = [
+            self._narrowed(sa.select(func(time)).select_from(self.table.table), token).scalar_subquery()
+            for func in (sa.func.min, sa.func.max)
+        ]
         low, high = self._run(sa.select(*ends), lambda r: r.one(), token)
         low, high = parse_stored(low), parse_stored(high)
         return (low if isinstance(low, datetime) else None, high if isinstance(high, datetime) else None)
 
     # -- charts and facets ------------------------------------------------------------
 
-    def histogram(self, start: datetime, end: datetime, width: timedelta,
-                  token: CancelToken | None = None, extra: ColumnElement | None = None) -> list[Bucket]:
+    def histogram(
+        self,
+        start: datetime,
+        end: datetime,
+        width: timedelta,
+        token: CancelToken | None = None,
+        extra: ColumnElement | None = None,
+    ) -> list[Bucket]:
         """Rows per time bucket [start + k*width, start + (k+1)*width) up to ``end``.
 
         With the time column indexed and nothing but time narrowing the rows,
@@ -296,31 +319,33 @@ class LogQuery:
             counts = self._grouped_counts(edges, width, where, token)
         return [Bucket(a, b, c) for a, b, c in zip(edges, edges[1:], counts)]
 
-    def _range_counts(self, edges: list[datetime], where: ColumnElement | None,
-                      token: CancelToken | None) -> list[int]:
+    def _range_counts(self, edges: list[datetime], where: ColumnElement | None, token: CancelToken | None) -> list[int]:
         time = self.table.sa_column(self.table.log_type.time_column)
         counts: list[int] = []
         batch = 64  # scalar subqueries per statement: one round trip per batch
         bounds = list(zip(edges, edges[1:]))
         for i in range(0, len(bounds), batch):
             subqueries = []
-            for low, high in bounds[i:i + batch]:
+            for low, high in bounds[i : i + batch]:
                 cond = sa.and_(time >= low, time < high)
                 if where is not None:
                     cond = sa.and_(cond, where)
-                subqueries.append(sa.select(sa.func.count()).select_from(self.table.table)
-                                  .where(cond).scalar_subquery())
+                subqueries.append(
+                    sa.select(sa.func.count()).select_from(self.table.table).where(cond).scalar_subquery()
+                )
             row = self._run(sa.select(*subqueries), lambda r: r.one(), token)
             counts.extend(int(c or 0) for c in row)
         return counts
 
-    def _grouped_counts(self, edges: list[datetime], width: timedelta, where: ColumnElement | None,
-                        token: CancelToken | None) -> list[int]:
+    def _grouped_counts(
+        self, edges: list[datetime], width: timedelta, where: ColumnElement | None, token: CancelToken | None
+    ) -> list[int]:
         time = self.table.sa_column(self.table.log_type.time_column)
         start, end = edges[0], edges[-1]
         seconds = width.total_seconds()
-        bucket = _bucket_expr(self.table.source.dialect, self._raw(self.table.log_type.time_column),
-                              start, seconds).label("bucket")
+        bucket = _bucket_expr(
+            self.table.source.dialect, self._raw(self.table.log_type.time_column), start, seconds
+        ).label("bucket")
         cond = sa.and_(time >= start, time < end)
         if where is not None:
             cond = sa.and_(cond, where)
@@ -339,8 +364,10 @@ class LogQuery:
         """The most frequent values of ``column`` under the filter, with their counts."""
         col = self.table.column(column)
         if col is None:
-            raise FilterError(f"{self.table.log_type.label} has no column {column!r}; "
-                              f"valid columns: {', '.join(self.table.column_names)}")
+            raise FilterError(
+                f"{self.table.log_type.label} has no column {column!r}; "
+                f"valid columns: {', '.join(self.table.column_names)}"
+            )
         expr = self.table.sa_column(col.name)
         n = sa.func.count().label("n")
         stmt = self._narrowed(sa.select(expr, n).select_from(self.table.table), token)
@@ -349,8 +376,9 @@ class LogQuery:
 
     # -- streaming ----------------------------------------------------------------------
 
-    def iter_rows(self, token: CancelToken | None = None, limit: int | None = None,
-                  batch: int = 5000) -> Iterator[tuple[Any, ...]]:
+    def iter_rows(
+        self, token: CancelToken | None = None, limit: int | None = None, batch: int = 5000
+    ) -> Iterator[tuple[Any, ...]]:
         """Every filtered row in sort order, fetched in batches: memory stays flat."""
         if limit is not None and not 0 <= limit <= INT_MAX:
             raise FilterError(f"a row limit is zero or more, at most {INT_MAX}; {limit} is not")

@@ -95,14 +95,16 @@ class Report:
 
     def facts(self) -> list[tuple[str, str]]:
         """The header facts in reading order, as (label, text): page 1 of a PDF, the About sheet of a workbook."""
-        facts = [("Log", self.log_label + (f" — business unit {self.business_unit}" if self.business_unit else "")),
-                 ("Filters", self.filters),
-                 ("Sorted by", self.sort),
-                 ("Rows", f"{self.row_count:,}"),
-                 ("Times in", self.zone_name),
-                 ("Source", self.source_name),
-                 ("SHA-256", self.sha256 or "not applicable (a server database, not a file)"),
-                 ("Generated", f"{self.generated_text} by auditviewer {__version__}")]
+        facts = [
+            ("Log", self.log_label + (f" — business unit {self.business_unit}" if self.business_unit else "")),
+            ("Filters", self.filters),
+            ("Sorted by", self.sort),
+            ("Rows", f"{self.row_count:,}"),
+            ("Times in", self.zone_name),
+            ("Source", self.source_name),
+            ("SHA-256", self.sha256 or "not applicable (a server database, not a file)"),
+            ("Generated", f"{self.generated_text} by auditviewer {__version__}"),
+        ]
         if self.options.mask:
             facts.append(("Personal data", "partly hidden (e-mail addresses, phone numbers, IP addresses, names)"))
         return facts
@@ -145,9 +147,16 @@ class Report:
         return cells
 
 
-def build_report(query: LogQuery, options: ReportOptions, *, business_unit_name: str | None = None,
-                 token: CancelToken | None = None, limit: int | None = None,
-                 progress: StageProgress | None = None, chart_png: bytes | None = None) -> Report:
+def build_report(
+    query: LogQuery,
+    options: ReportOptions,
+    *,
+    business_unit_name: str | None = None,
+    token: CancelToken | None = None,
+    limit: int | None = None,
+    progress: StageProgress | None = None,
+    chart_png: bytes | None = None,
+) -> Report:
     """Count the rows and fingerprint the file: both can take seconds, so call this off the GUI thread."""
     token = token or CancelToken()
     table = query.table
@@ -156,8 +165,11 @@ def build_report(query: LogQuery, options: ReportOptions, *, business_unit_name:
     if business_unit_name is None and query.filter.business_unit is not None:
         business_unit_name = source.business_unit_name(query.filter.business_unit)
     label = table.log_type.label
-    title = options.title.strip() if options.title and options.title.strip() else (
-        f"{label} — {business_unit_name}" if business_unit_name else label)
+    title = (
+        options.title.strip()
+        if options.title and options.title.strip()
+        else (f"{label} — {business_unit_name}" if business_unit_name else label)
+    )
     shown_filter = query.filter
     if options.mask:  # the words about the rows must not give away what the rows hide
         title = mask_text(title)
@@ -169,6 +181,7 @@ def build_report(query: LogQuery, options: ReportOptions, *, business_unit_name:
         count = min(count, max(limit, 0))
     digest = None
     if source.path is not None:
+
         def hashed(done: int, total: int) -> None:
             if progress is not None:
                 progress("Computing the SHA-256 of the database file", done, total)
@@ -180,11 +193,22 @@ def build_report(query: LogQuery, options: ReportOptions, *, business_unit_name:
         assert column is not None  # LogQuery checked its columns
         columns.append(ReportColumn(column.name, column.label, column.kind, column.spec.role))
     return Report(
-        title=title, log_label=label, business_unit=business_unit_name, source_name=source.display_name,
-        filters=describe(shown_filter, table, zone), sort=describe_sort(query),
-        zone_name=zone_name(zone), generated=datetime.now(zone), row_count=count, sha256=digest,
-        columns=columns, options=options, chart_png=chart_png if options.include_chart else None,
-        query=query, token=token)
+        title=title,
+        log_label=label,
+        business_unit=business_unit_name,
+        source_name=source.display_name,
+        filters=describe(shown_filter, table, zone),
+        sort=describe_sort(query),
+        zone_name=zone_name(zone),
+        generated=datetime.now(zone),
+        row_count=count,
+        sha256=digest,
+        columns=columns,
+        options=options,
+        chart_png=chart_png if options.include_chart else None,
+        query=query,
+        token=token,
+    )
 
 
 def masked_filter(query: LogQuery) -> Filter:
@@ -203,8 +227,11 @@ def describe_sort(query: LogQuery) -> str:
     column = query.table.column(query.sort.column)
     label = column.label if column is not None else query.sort.column
     kind = column.kind if column is not None else Kind.TEXT
-    words = {Kind.DATETIME: ("oldest first", "newest first"), Kind.INT: ("smallest first", "largest first"),
-             Kind.TEXT: ("A to Z", "Z to A")}[kind]
+    words = {
+        Kind.DATETIME: ("oldest first", "newest first"),
+        Kind.INT: ("smallest first", "largest first"),
+        Kind.TEXT: ("A to Z", "Z to A"),
+    }[kind]
     return f"{label}, {words[query.sort.descending]}"
 
 
@@ -214,8 +241,9 @@ _hash_cache: dict[tuple[str, int, int], str] = {}
 _hash_lock = threading.Lock()
 
 
-def file_sha256(path: str | os.PathLike[str], token: CancelToken | None = None,
-                progress: Callable[[int, int], None] | None = None) -> str:
+def file_sha256(
+    path: str | os.PathLike[str], token: CancelToken | None = None, progress: Callable[[int, int], None] | None = None
+) -> str:
     """The SHA-256 of a file, read in chunks (a 3 GB export takes seconds), remembered while unchanged."""
     path = Path(path)
     stat = path.stat()

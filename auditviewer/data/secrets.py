@@ -123,7 +123,7 @@ def _split_userinfo(text: str, greedy: bool = True) -> tuple[int, int] | None:
 def _mask_unparsed(text: str) -> str:
     span = _split_userinfo(text)
     if span is not None:
-        text = text[:span[0]] + MASK + text[span[1]:]
+        text = text[: span[0]] + MASK + text[span[1] :]
     return _mask_query(text)
 
 
@@ -156,7 +156,7 @@ def secrets_of(spec: str) -> list[str]:
                 found += [value] if isinstance(value, str) else list(value)
     span = _split_userinfo(spec, greedy=url is None)
     if span is not None:
-        raw = spec[span[0]:span[1]]
+        raw = spec[span[0] : span[1]]
         found += [raw, unquote(raw)]
     _head, _sep, query = spec.partition("?")
     for m in _SECRET_QUERY.finditer(query):

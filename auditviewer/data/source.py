@@ -23,8 +23,7 @@ from sqlalchemy.pool import QueuePool
 from auditviewer.data.errors import SchemaError, SourceError
 from auditviewer.data.logtypes import LOG_TYPES, ColumnSpec, Kind, LogType
 from auditviewer.data.secrets import is_ambiguous, is_url, mask_url, redact, remember_secrets
-from auditviewer.data.sqlitefile import (SQLITE_READONLY_ROLLBACK, How, Snapshot, changed_since, prepare,
-                                          stamp, uri)
+from auditviewer.data.sqlitefile import SQLITE_READONLY_ROLLBACK, How, Snapshot, changed_since, prepare, stamp, uri
 from auditviewer.data.timestamps import ServerTimestamp, SqliteTextTimestamp
 from auditviewer.data.urlparams import check_url_parameters
 
@@ -67,7 +66,7 @@ class LogTable:
     db_name: str
     columns: list[Column]
     table: sa.TableClause
-    source: "Source" = field(repr=False)
+    source: Source = field(repr=False)
     #: Where ``id`` is not a key (no primary key: repeated or NULL ids), the unique column that
     #: breaks ties in sort order, so paging meets every row once (SQLite's rowid); else None.
     tiebreak: str | None = None
@@ -170,7 +169,7 @@ class Source:
         if self.snapshot is not None:
             self.snapshot.remove()
 
-    def __enter__(self) -> "Source":
+    def __enter__(self) -> Source:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -184,8 +183,10 @@ def normalise_url(spec: str) -> tuple[URL, str | None]:
     """The URL with the driver we ship, and the schema named by ``?schema=``."""
     if is_ambiguous(spec):
         # The URL is quoted masked, and SQLAlchemy's own error (which may quote it whole) is not chained.
-        raise SourceError(f"{mask_url(spec)!r} is not a database URL; use e.g. postgresql://user@host:5432/db "
-                          "(an @ in the password is written %40)")
+        raise SourceError(
+            f"{mask_url(spec)!r} is not a database URL; use e.g. postgresql://user@host:5432/db "
+            "(an @ in the password is written %40)"
+        )
     url = make_url(spec)
     backend = url.get_backend_name()
     if backend in _DRIVERS:
@@ -220,6 +221,7 @@ def open_source(spec: str | os.PathLike[str]) -> Source:
 
 # -- SQLite -----------------------------------------------------------------
 
+
 def _open_sqlite(spec: str, path: Path) -> Source:
     plan, snapshot = prepare(path)
     read_path, how = (snapshot.db, How.IMMUTABLE) if snapshot is not None else (path, plan.how)
@@ -236,9 +238,7 @@ def _open_sqlite(spec: str, path: Path) -> Source:
         conn.text_factory = _decode_text
         return conn
 
-    engine = sa.create_engine(
-        "sqlite://", creator=connect, poolclass=QueuePool, pool_size=4, max_overflow=4
-    )
+    engine = sa.create_engine("sqlite://", creator=connect, poolclass=QueuePool, pool_size=4, max_overflow=4)
     source = Source(spec, engine, make_url(f"sqlite:///{path}"), path.resolve(), None)
     if snapshot is not None:
         source.snapshot = snapshot
@@ -254,6 +254,7 @@ _decode_text = operator.methodcaller("decode", "utf-8", "replace")
 
 # -- servers ------------------------------------------------------------------
 
+
 def _open_server(spec: str, url: URL, schema: str | None) -> Source:
     backend = url.get_backend_name()
     # Given in the URL it has been checked to be a whole number of seconds (urlparams.py).
@@ -267,9 +268,7 @@ def _open_server(spec: str, url: URL, schema: str | None) -> Source:
         engine = sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True, pool_size=4)
     except ImportError as exc:
         extra = "postgres" if backend == "postgresql" else "mysql"
-        raise SourceError(
-            f"the {backend} driver is not installed: pip install 'auditviewer[{extra}]'"
-        ) from exc
+        raise SourceError(f"the {backend} driver is not installed: pip install 'auditviewer[{extra}]'") from exc
     if backend == "mysql":
         sa.event.listen(engine, "connect", _mysql_session_utc)
         sa.event.listen(engine, "handle_error", _mysql_forget_lost_results)
@@ -290,7 +289,7 @@ def _discovered(source: Source, where: str) -> Source:
     return source
 
 
-def _mysql_session_utc(dbapi_connection, _record) -> None:  # noqa: ANN001 - SQLAlchemy hook
+def _mysql_session_utc(dbapi_connection, _record) -> None:
     # TIMESTAMP columns and TIMESTAMPDIFF follow the session zone: make it UTC.
     with dbapi_connection.cursor() as cur:
         cur.execute("SET time_zone = '+00:00'")
@@ -330,12 +329,15 @@ def describe_db_error(exc: BaseException) -> str:
     if "malformed" in text or "not a database" in text:
         return f"the database is damaged ({text})"
     if getattr(orig, "sqlite_errorcode", None) == SQLITE_READONLY_ROLLBACK:
-        return ("a program writing to the file stopped in the middle of a transaction; "
-                "open the file again to read its committed rows")
+        return (
+            "a program writing to the file stopped in the middle of a transaction; "
+            "open the file again to read its committed rows"
+        )
     return text
 
 
 # -- discovery ----------------------------------------------------------------
+
 
 def _column_kind(sa_type: sa.types.TypeEngine) -> Kind:
     if isinstance(sa_type, sa.Integer):
@@ -402,21 +404,29 @@ def _describe_table(source: Source, inspector: sa.Inspector, log_type: LogType, 
         info = by_lower.get(spec.name)
         if info is None:
             continue
-        columns.append(Column(spec.name, info["name"], spec, bool(info.get("nullable", True)),
-                              spec.name in leading))
+        columns.append(Column(spec.name, info["name"], spec, bool(info.get("nullable", True)), spec.name in leading))
     documented = {c.name for c in log_type.columns}
     for info in reflected:
         if info["name"].lower() in documented:
             continue
         spec = ColumnSpec(info["name"], info["name"], _column_kind(info["type"]), required=False)
-        columns.append(Column(info["name"], info["name"], spec, bool(info.get("nullable", True)),
-                              info["name"].lower() in leading, extra=True))
+        columns.append(
+            Column(
+                info["name"],
+                info["name"],
+                spec,
+                bool(info.get("nullable", True)),
+                info["name"].lower() in leading,
+                extra=True,
+            )
+        )
 
     sa_columns = []
     for col in columns:
         if col.kind is Kind.DATETIME:
-            type_: sa.types.TypeEngine = _timestamp_type(source, db_name, col.db_name,
-                                                          by_lower[col.name.lower()]["type"])
+            type_: sa.types.TypeEngine = _timestamp_type(
+                source, db_name, col.db_name, by_lower[col.name.lower()]["type"]
+            )
         elif col.kind is Kind.INT:
             type_ = sa.BigInteger()  # values bound as BIGINT: PostgreSQL casts them to the column's type
         else:
@@ -460,13 +470,13 @@ def _timestamp_type(source: Source, table: str, column: str, reflected: sa.types
 
 def _read_business_units(source: Source, db_name: str) -> None:
     try:
-        reflected = {c["name"].lower(): c["name"] for c in sa.inspect(source.engine).get_columns(
-            db_name, schema=source.schema)}
+        reflected = {
+            c["name"].lower(): c["name"] for c in sa.inspect(source.engine).get_columns(db_name, schema=source.schema)
+        }
         if "id" not in reflected or "name" not in reflected:
             log.warning("%s: business_units lacks id or name; ignoring it", source.display_name)
             return
-        table = sa.table(db_name, sa.column(reflected["id"]), sa.column(reflected["name"]),
-                         schema=source.schema)
+        table = sa.table(db_name, sa.column(reflected["id"]), sa.column(reflected["name"]), schema=source.schema)
         stmt = sa.select(table.c[reflected["id"]], table.c[reflected["name"]]).order_by(table.c[reflected["id"]])
         with source.engine.connect() as conn:
             rows = conn.execute(stmt).all()
@@ -479,7 +489,7 @@ def _read_business_units(source: Source, db_name: str) -> None:
             number = int(unit_id)
         except (TypeError, ValueError, OverflowError):
             number = None
-        if number is None or not -2**63 <= number < 2**63:  # no such id can be in a log row
+        if number is None or not -(2**63) <= number < 2**63:  # no such id can be in a log row
             log.warning("%s: skipping business unit with id %r", source.display_name, unit_id)
             continue
         units.append(BusinessUnit(number, "" if name is None else str(name)))

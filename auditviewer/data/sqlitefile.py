@@ -108,8 +108,9 @@ def check_length(path: Path) -> None:
         return
     size, expected = path.stat().st_size, pages * page_size
     if size < expected:
-        raise SourceError(f"{path} is damaged: the file is cut short ({size:,} bytes of the {expected:,} "
-                          "its header gives)")
+        raise SourceError(
+            f"{path} is damaged: the file is cut short ({size:,} bytes of the {expected:,} its header gives)"
+        )
 
 
 def journal_is_hot(path: Path) -> bool:
@@ -132,8 +133,7 @@ def wal_has_pages(path: Path) -> bool:
 
 
 def hot_journal_reason(path: Path) -> str:
-    return (f"its writer stopped mid-transaction (see {path.name}-journal), and only committed rows "
-            "are shown")
+    return f"its writer stopped mid-transaction (see {path.name}-journal), and only committed rows are shown"
 
 
 def plan_open(path: Path) -> Plan:
@@ -146,8 +146,9 @@ def plan_open(path: Path) -> Plan:
         reasons.append(hot_journal_reason(path))
     if wal_has_pages(path):
         copy.append("-wal")
-        reasons.append(f"its newest rows are in {path.name}-wal, which cannot be read in place without "
-                       "writing beside it")
+        reasons.append(
+            f"its newest rows are in {path.name}-wal, which cannot be read in place without writing beside it"
+        )
     if copy:
         return Plan(How.SNAPSHOT, " and ".join(reasons), tuple(copy))
     check_length(path)  # (a journal or -wal may account for a shorter file: the snapshot's check covers those)
@@ -179,12 +180,15 @@ def changed_since(path: Path, how: How, opened: Stamp | None) -> str | None:
     """For an immutable read (SQLite takes no locks then): why the file can no longer be read as it
     was when opened, if it cannot. (A read-only open follows changes itself.)"""
     if how is How.IMMUTABLE and (wal_has_pages(path) or stamp(path) != opened):
-        return (f"{path} changed after it was opened (a program is writing to it now): "
-                "close it and open it again to see its current rows")
+        return (
+            f"{path} changed after it was opened (a program is writing to it now): "
+            "close it and open it again to see its current rows"
+        )
     return None
 
 
 # -- private snapshots ---------------------------------------------------------------
+
 
 class Snapshot:
     """A private, recovered copy of a database, removed by :meth:`remove` (or at exit)."""
@@ -226,8 +230,10 @@ def prepare(path: Path, tmp_root: str | None = None) -> tuple[Plan, Snapshot | N
             return plan, take_snapshot(path, plan, tmp_root)
         except FileChanged:
             log.info("%s changed while it was copied (attempt %d)", path, attempt)
-    raise SourceError(f"{path} kept changing while a private copy was made to read it (a program is writing "
-                      "to it now); try again when that program has finished")
+    raise SourceError(
+        f"{path} kept changing while a private copy was made to read it (a program is writing "
+        "to it now); try again when that program has finished"
+    )
 
 
 def take_snapshot(path: Path, plan: Plan, tmp_root: str | None = None) -> Snapshot:
@@ -245,21 +251,24 @@ def take_snapshot(path: Path, plan: Plan, tmp_root: str | None = None) -> Snapsh
         raise SourceError(
             f"{path} needs a private copy to be read correctly ({plan.reason}), but {root} has only "
             f"{_size(free)} free of the {_size(needed)} needed; free some space there, or point TMPDIR "
-            "at a folder with room, and open it again")
+            "at a folder with room, and open it again"
+        )
     folder = Path(tempfile.mkdtemp(prefix=f"{SNAPSHOT_PREFIX}{os.getpid()}-", dir=root))  # mode 0700
     try:
         db = folder / "logs.db"
         for src in sources:
             if before[src] is None:
                 raise FileChanged  # gone since it was planned
-            dst = companion(db, src.name[len(path.name):])
+            dst = companion(db, src.name[len(path.name) :])
             try:
                 shutil.copyfile(src, dst)
             except FileNotFoundError:
                 raise FileChanged from None
             except OSError as exc:
-                raise SourceError(f"{path} needs a private copy to be read correctly ({plan.reason}), but "
-                                  f"{src.name} could not be copied: {exc.strerror or exc}") from exc
+                raise SourceError(
+                    f"{path} needs a private copy to be read correctly ({plan.reason}), but "
+                    f"{src.name} could not be copied: {exc.strerror or exc}"
+                ) from exc
             os.chmod(dst, 0o600)
         # The database file must not have changed while it was copied; a -wal or -journal that
         # grew is fine (recovery uses only complete, checksummed transactions or page images).
@@ -290,8 +299,10 @@ def _recover(original: Path, db: Path, plan: Plan) -> None:
     except sqlite3.DatabaseError as exc:
         code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
         if code == 13:  # SQLITE_FULL
-            raise SourceError(f"{original} needs a private copy to be read correctly, and the temporary "
-                              f"folder {db.parent.parent} ran out of space while it was made") from exc
+            raise SourceError(
+                f"{original} needs a private copy to be read correctly, and the temporary "
+                f"folder {db.parent.parent} ran out of space while it was made"
+            ) from exc
         if code in (11, 26):  # SQLITE_CORRUPT, SQLITE_NOTADB
             raise SourceError(f"{original} is damaged: {exc}") from exc
         raise SourceError(f"{original} cannot be read through a private copy: {exc}") from exc
@@ -318,7 +329,7 @@ def _sweep_stale(root: Path) -> None:
         return
     with contextlib.suppress(OSError):
         for folder in root.glob(f"{SNAPSHOT_PREFIX}*-*"):
-            pid_text = folder.name[len(SNAPSHOT_PREFIX):].split("-", 1)[0]
+            pid_text = folder.name[len(SNAPSHOT_PREFIX) :].split("-", 1)[0]
             if not pid_text.isdigit() or int(pid_text) == os.getpid():
                 continue
             with contextlib.suppress(OSError):

@@ -109,19 +109,21 @@ class Timeline:
             return None
         return min(int((moment - self.edges[0]) / self.width), self.buckets - 1)
 
-    def regrouped(self, factor: int) -> "Timeline":
+    def regrouped(self, factor: int) -> Timeline:
         """The same counts in buckets ``factor`` times wider (edges stay aligned)."""
         if factor <= 1 or not self.buckets:
             return self
         n = math.ceil(self.buckets / factor)
         edges = tuple(self.edges[0] + self.width * factor * k for k in range(n + 1))
-        series = tuple(Series(s.key, s.label, s.color,
-                              tuple(sum(s.counts[k * factor:(k + 1) * factor]) for k in range(n)))
-                       for s in self.series)
+        series = tuple(
+            Series(s.key, s.label, s.color, tuple(sum(s.counts[k * factor : (k + 1) * factor]) for k in range(n)))
+            for s in self.series
+        )
         return Timeline(edges, self.width * factor, series, self.strategy)
 
 
 # -- buckets --------------------------------------------------------------------------
+
 
 def choose_width(span: timedelta, max_buckets: int = MAX_BUCKETS) -> timedelta:
     """The finest width that cuts ``span`` into at most ``max_buckets`` buckets.
@@ -150,7 +152,7 @@ def bucket_edges(first: datetime, last: datetime, width: timedelta) -> list[date
 
 
 def label_width(width: timedelta) -> str:
-    """"5 minutes", "hour", "day", "2 weeks": how wide one bar is, in words."""
+    """ "5 minutes", "hour", "day", "2 weeks": how wide one bar is, in words."""
     for unit, size in (("week", WEEK), ("day", DAY), ("hour", HOUR), ("minute", MINUTE)):
         if width >= size and width % size == timedelta(0):
             n = width // size
@@ -159,6 +161,7 @@ def label_width(width: timedelta) -> str:
 
 
 # -- outcomes ----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Slice:
@@ -201,9 +204,14 @@ def series_keys(log_type: LogType) -> list[tuple[str, str, str]]:
 
 # -- counting ---------------------------------------------------------------------------------
 
-def compute_timeline(query: LogQuery, token: CancelToken | None = None, width: timedelta | None = None,
-                     max_buckets: int = MAX_BUCKETS,
-                     extent: tuple[datetime | None, datetime | None] | None = None) -> Timeline:
+
+def compute_timeline(
+    query: LogQuery,
+    token: CancelToken | None = None,
+    width: timedelta | None = None,
+    max_buckets: int = MAX_BUCKETS,
+    extent: tuple[datetime | None, datetime | None] | None = None,
+) -> Timeline:
     """Counts of ``query``'s rows per bucket and outcome, from its first row to its last.
 
     ``width`` fixes the bucket width (else one is chosen for the span);
@@ -269,8 +277,9 @@ def data_extent(query: LogQuery, token: CancelToken | None = None) -> tuple[date
     return low, high
 
 
-def _index_counts(query: LogQuery, edges: list[datetime], width: timedelta, default: _Slice,
-                  others: list[_Slice], token: CancelToken) -> tuple[dict[str, list[int]], str]:
+def _index_counts(
+    query: LogQuery, edges: list[datetime], width: timedelta, default: _Slice, others: list[_Slice], token: CancelToken
+) -> tuple[dict[str, list[int]], str]:
     counts: dict[str, list[int]] | None = None
     strategy = "index"
     if _rowid_table(query, token):
@@ -286,8 +295,9 @@ def _index_counts(query: LogQuery, edges: list[datetime], width: timedelta, defa
             strategy = "index"
             if not all(_index_served(query.table, piece) for piece in others):
                 return _grouped_counts(query, edges, width, default, others, token)
-            counts = _case_counts(query, edges, width, None, others, token,
-                                  restrict=sa.or_(*(_clause(query.table, p) for p in others)))
+            counts = _case_counts(
+                query, edges, width, None, others, token, restrict=sa.or_(*(_clause(query.table, p) for p in others))
+            )
     rest = list(totals)
     for piece in others:
         for k, n in enumerate(counts[piece.outcome.key]):
@@ -300,14 +310,28 @@ def _index_counts(query: LogQuery, edges: list[datetime], width: timedelta, defa
     return counts, strategy
 
 
-def _grouped_counts(query: LogQuery, edges: list[datetime], width: timedelta, default: _Slice | None,
-                    others: list[_Slice], token: CancelToken, bounded: bool = True) -> tuple[dict[str, list[int]], str]:
+def _grouped_counts(
+    query: LogQuery,
+    edges: list[datetime],
+    width: timedelta,
+    default: _Slice | None,
+    others: list[_Slice],
+    token: CancelToken,
+    bounded: bool = True,
+) -> tuple[dict[str, list[int]], str]:
     return _case_counts(query, edges, width, default, others, token, bounded=bounded), "grouped"
 
 
-def _case_counts(query: LogQuery, edges: list[datetime], width: timedelta, default: _Slice | None,
-                 others: list[_Slice], token: CancelToken, restrict: ColumnElement | None = None,
-                 bounded: bool = True) -> dict[str, list[int]]:
+def _case_counts(
+    query: LogQuery,
+    edges: list[datetime],
+    width: timedelta,
+    default: _Slice | None,
+    others: list[_Slice],
+    token: CancelToken,
+    restrict: ColumnElement | None = None,
+    bounded: bool = True,
+) -> dict[str, list[int]]:
     """One pass: GROUP BY bucket, outcome. Rows no outcome claims go to the default, else to "other"."""
     table = query.table
     time = table.sa_column(table.log_type.time_column)
@@ -345,13 +369,19 @@ def _index_served(table: LogTable, piece: _Slice) -> bool:
     """Whether an index can find the outcome's rows (a plain comparison on an indexed column)."""
     for condition in piece.conditions:
         column = table.column(condition.column)
-        if (column is not None and column.indexed and not condition.negated and condition.values
-                and condition.op in ("=", ">", ">=", "<", "<=")):
+        if (
+            column is not None
+            and column.indexed
+            and not condition.negated
+            and condition.values
+            and condition.op in ("=", ">", ">=", "<", "<=")
+        ):
             return True
     return False
 
 
 # -- SQLite: counting rare outcomes inside each bucket's id range --------------------------------
+
 
 def _rowid_table(query: LogQuery, token: CancelToken) -> bool:
     """Whether ``id`` is the rowid of a plain SQLite table, so that every index entry carries it."""
@@ -366,8 +396,7 @@ def _rowid_table(query: LogQuery, token: CancelToken) -> bool:
     keys = [(name, str(type_).upper()) for name, type_, pk in rows if pk]
     if keys != [(id_column.db_name, "INTEGER")]:
         return False
-    sql = sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :name").bindparams(
-        name=table.db_name)
+    sql = sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :name").bindparams(name=table.db_name)
     text = query._run(sql, lambda r: r.scalar(), token) or ""
     return "WITHOUT ROWID" not in " ".join(str(text).upper().split())
 
@@ -381,16 +410,20 @@ def _outcome_values(query: LogQuery, piece: _Slice, token: CancelToken) -> tuple
     if column is None or not column.indexed:
         return None
     expr = query.table.sa_column(column.name)
-    stmt = (sa.select(expr).select_from(query.table.table).where(_clause(query.table, piece))
-            .distinct().limit(_MAX_VALUES + 1))
+    stmt = (
+        sa.select(expr)
+        .select_from(query.table.table)
+        .where(_clause(query.table, piece))
+        .distinct()
+        .limit(_MAX_VALUES + 1)
+    )
     values = query._run(stmt, lambda r: [row[0] for row in r], token)
     if len(values) > _MAX_VALUES or any(v is None for v in values):
         return None
     return column.name, values
 
 
-def _sqlite_totals(query: LogQuery, edges: list[datetime],
-                   token: CancelToken) -> tuple[list[int], list[int]]:
+def _sqlite_totals(query: LogQuery, edges: list[datetime], token: CancelToken) -> tuple[list[int], list[int]]:
     """Rows per bucket (range counts on the date index) and the first id at each edge.
 
     One statement per batch: a VALUES list of edges, and for each a count and
@@ -417,15 +450,25 @@ def _sqlite_totals(query: LogQuery, edges: list[datetime],
     def statement(size: int) -> sa.Select:
         if size not in statements:
             e = _values_cte("e", size, sa.Integer(), time.type, time.type)
-            count = (sa.select(sa.func.count()).select_from(table.table)
-                     .where(time >= e.c.lo, time < e.c.hi).scalar_subquery())
-            first = (sa.select(ident).select_from(table.table).where(time >= e.c.lo)
-                     .order_by(time, ident).limit(1).scalar_subquery())
+            count = (
+                sa.select(sa.func.count())
+                .select_from(table.table)
+                .where(time >= e.c.lo, time < e.c.hi)
+                .scalar_subquery()
+            )
+            first = (
+                sa.select(ident)
+                .select_from(table.table)
+                .where(time >= e.c.lo)
+                .order_by(time, ident)
+                .limit(1)
+                .scalar_subquery()
+            )
             statements[size] = sa.select(e.c.k, count, sa.func.coalesce(first, after_last)).order_by(e.c.k)
         return statements[size]
 
     for i in range(0, len(rows), _VALUES_BATCH):
-        batch = rows[i:i + _VALUES_BATCH]
+        batch = rows[i : i + _VALUES_BATCH]
         stmt = statement(len(batch))
         for _k, n, first_id in query._run(stmt.params(_values_params(batch)), lambda r: r.all(), token):
             totals.append(int(n or 0))
@@ -433,8 +476,9 @@ def _sqlite_totals(query: LogQuery, edges: list[datetime],
     return totals[:-1], bounds
 
 
-def _id_range_counts(query: LogQuery, bounds: list[int], totals: list[int], others: Sequence[_Slice],
-                     token: CancelToken) -> dict[str, list[int]] | None:
+def _id_range_counts(
+    query: LogQuery, bounds: list[int], totals: list[int], others: Sequence[_Slice], token: CancelToken
+) -> dict[str, list[int]] | None:
     """Rare outcomes per bucket as index seeks: ``col IN (values) AND id >= b[k] AND id < b[k+1]``.
 
     ``bounds`` are the first ids at the edges. Each bucket's id range must hold
@@ -460,14 +504,20 @@ def _id_range_counts(query: LogQuery, bounds: list[int], totals: list[int], othe
     def statement(size: int) -> sa.Select:
         if size not in statements:
             r = _values_cte("r", size, sa.Integer(), sa.Integer(), sa.Integer())
-            columns = [sa.select(sa.func.count()).select_from(table.table)
-                       .where(table.sa_column(name).in_(values), ident >= r.c.lo, ident < r.c.hi).scalar_subquery()
-                       if values else sa.literal(0) for _key, name, values in wanted]
+            columns = [
+                sa.select(sa.func.count())
+                .select_from(table.table)
+                .where(table.sa_column(name).in_(values), ident >= r.c.lo, ident < r.c.hi)
+                .scalar_subquery()
+                if values
+                else sa.literal(0)
+                for _key, name, values in wanted
+            ]
             statements[size] = sa.select(r.c.k, *columns).order_by(r.c.k)
         return statements[size]
 
     for i in range(0, len(ranges), _VALUES_BATCH):
-        batch = ranges[i:i + _VALUES_BATCH]
+        batch = ranges[i : i + _VALUES_BATCH]
         stmt = statement(len(batch))
         for k, *values in query._run(stmt.params(_values_params(batch)), lambda res: res.all(), token):
             for (key, _name, _values), n in zip(wanted, values):
@@ -483,8 +533,9 @@ def _values_cte(name: str, rows: int, *types: sa.types.TypeEngine) -> sa.CTE:
     than running the query (and SQLAlchemy does not cache a VALUES list).
     """
     names = ("k", "lo", "hi")
-    selects = [sa.select(*(sa.bindparam(f"{n}{i}", type_=t).label(n) for n, t in zip(names, types)))
-               for i in range(rows)]
+    selects = [
+        sa.select(*(sa.bindparam(f"{n}{i}", type_=t).label(n) for n, t in zip(names, types))) for i in range(rows)
+    ]
     return (selects[0] if rows == 1 else sa.union_all(*selects)).cte(name)
 
 

@@ -12,14 +12,14 @@ import os
 import re
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from enum import Enum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
-UTC = timezone.utc
+UTC = UTC
 #: The first and the last instant a ``datetime`` holds (naive UTC). A time typed past either is
 #: clamped to it: "up to 9999-12-31" reaches the end of time, it does not overflow.
 BEGINNING = datetime.min
@@ -100,7 +100,7 @@ class SqliteTextTimestamp(TypeDecorator):
         self.sep = sep
         self.suffix = suffix
 
-    def process_bind_param(self, value, dialect):  # noqa: ANN001 - SQLAlchemy hook
+    def process_bind_param(self, value, dialect):
         if isinstance(value, datetime):
             value = to_naive_utc(value)
             # The year by hand: strftime writes year 1 as "1", which sorts after "0999" as text.
@@ -110,7 +110,7 @@ class SqliteTextTimestamp(TypeDecorator):
             return text + self.suffix
         return value
 
-    def process_result_value(self, value, dialect):  # noqa: ANN001
+    def process_result_value(self, value, dialect):
         return parse_stored(value)
 
 
@@ -124,13 +124,13 @@ class ServerTimestamp(TypeDecorator):
         super().__init__()
         self.with_timezone = with_timezone
 
-    def process_bind_param(self, value, dialect):  # noqa: ANN001
+    def process_bind_param(self, value, dialect):
         if isinstance(value, datetime):
             value = to_naive_utc(value)
             return value.replace(tzinfo=UTC) if self.with_timezone else value
         return value
 
-    def process_result_value(self, value, dialect):  # noqa: ANN001
+    def process_result_value(self, value, dialect):
         return parse_stored(value)
 
 
@@ -142,7 +142,8 @@ _USER_TIME = re.compile(
     r"(?P<date>\d{4}-\d{2}-\d{2})"
     r"(?:[T ](?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d{1,6}))?)?"
     r"\s*(?P<zone>Z|[+-]\d{2}(?::?\d{2})?)?)?",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 TIME_FORMS = "YYYY-MM-DD (a whole day) or YYYY-MM-DD HH:MM[:SS], optionally with a zone (+02:00, Z)"
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -257,8 +258,12 @@ def parse_user_range(text: str, zone: tzinfo = UTC) -> UserTime:
             return UserTime(utc_instant(start), _day_end(day, zone), True)
         fraction = (match["fraction"] or "").ljust(6, "0")
         moment = datetime.combine(day, datetime.min.time()).replace(
-            hour=int(match["hour"]), minute=int(match["minute"]), second=int(match["second"] or 0),
-            microsecond=int(fraction or 0), tzinfo=_offset(match["zone"]) or zone)
+            hour=int(match["hour"]),
+            minute=int(match["minute"]),
+            second=int(match["second"] or 0),
+            microsecond=int(fraction or 0),
+            tzinfo=_offset(match["zone"]) or zone,
+        )
     except ValueError as exc:
         raise ValueError(f"{text!r} is not a date: {exc}; dates run from 0001-01-01 to 9999-12-31") from None
     instant = utc_instant(moment)
@@ -296,12 +301,17 @@ def parse_user_time(text: str, zone: tzinfo = UTC) -> tuple[datetime, bool]:
 
 
 #: The longest span ``timedelta`` holds, in each unit.
-_MAX_SPAN = {"s": 999_999_999 * 86400, "m": 999_999_999 * 1440, "h": 999_999_999 * 24, "d": 999_999_999,
-             "w": 999_999_999 // 7}
+_MAX_SPAN = {
+    "s": 999_999_999 * 86400,
+    "m": 999_999_999 * 1440,
+    "h": 999_999_999 * 24,
+    "d": 999_999_999,
+    "w": 999_999_999 // 7,
+}
 
 
 def parse_duration(text: str) -> timedelta:
-    """"24h", "7d", "30d", "90m", "2w" as a timedelta; longer than the log is the whole log."""
+    """ "24h", "7d", "30d", "90m", "2w" as a timedelta; longer than the log is the whole log."""
     match = _DURATION.match(text)
     if not match:
         raise ValueError(f"{text!r} is not a duration; use a number and a unit, e.g. 24h, 7d, 30d, 15m")

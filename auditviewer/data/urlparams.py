@@ -153,7 +153,10 @@ def check_url_parameters(backend: str, query: Mapping[str, str | tuple[str, ...]
                 problems.append(f"the URL parameter {name}={value!r} is not valid: it takes {wrong}")
     if unknown:
         names = ", ".join(repr(name) for name in unknown)
-        problems.insert(0, f"{label} takes no URL parameter{'s' if len(unknown) > 1 else ''} {names}; "
-                           f"the ones it takes: {', '.join(sorted([*known, *OWN]))}")
+        problems.insert(
+            0,
+            f"{label} takes no URL parameter{'s' if len(unknown) > 1 else ''} {names}; "
+            f"the ones it takes: {', '.join(sorted([*known, *OWN]))}",
+        )
     if problems:
         raise UrlParameterError("; ".join(problems))

@@ -60,7 +60,9 @@ class SavedView:
         span = TIME_PRESETS.get(self.time_preset, ("", None))[1]
         return Filter(
             conditions=tuple(conditions),
-            time_from=datetime.fromisoformat(self.time_from) if self.time_preset == "custom" and self.time_from else None,
+            time_from=datetime.fromisoformat(self.time_from)
+            if self.time_preset == "custom" and self.time_from
+            else None,
             time_to=datetime.fromisoformat(self.time_to) if self.time_preset == "custom" and self.time_to else None,
             last=parse_duration(span) if span else None,
             search=self.search,
@@ -71,25 +73,41 @@ class SavedView:
     def sort_order(self) -> Sort:
         return Sort.parse(self.sort)
 
-    def renamed(self, name: str) -> "SavedView":
+    def renamed(self, name: str) -> SavedView:
         return replace(self, name=name)
 
     @property
     def content(self) -> tuple[Any, ...]:
         """Everything but the name: what makes two views show the same rows the same way."""
-        return (self.log, self.conditions, self.search, self.time_preset, self.time_from, self.time_to,
-                self.sort, self.columns, self.business_unit)
+        return (
+            self.log,
+            self.conditions,
+            self.search,
+            self.time_preset,
+            self.time_from,
+            self.time_to,
+            self.sort,
+            self.columns,
+            self.business_unit,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         # By hand: dataclasses.asdict deep-copies every value, a second's work for 10,000 views.
-        return {"name": self.name, "log": self.log,
-                "conditions": [{"text": c.text, "enabled": c.enabled} for c in self.conditions],
-                "search": self.search, "time_preset": self.time_preset, "time_from": self.time_from,
-                "time_to": self.time_to, "sort": self.sort, "columns": list(self.columns),
-                "business_unit": self.business_unit}
+        return {
+            "name": self.name,
+            "log": self.log,
+            "conditions": [{"text": c.text, "enabled": c.enabled} for c in self.conditions],
+            "search": self.search,
+            "time_preset": self.time_preset,
+            "time_from": self.time_from,
+            "time_to": self.time_to,
+            "sort": self.sort,
+            "columns": list(self.columns),
+            "business_unit": self.business_unit,
+        }
 
     @classmethod
-    def from_dict(cls, data: Any) -> "SavedView":
+    def from_dict(cls, data: Any) -> SavedView:
         """A view from its JSON form; ValueError says what is wrong, in words."""
         return _view(data)
 
@@ -99,11 +117,14 @@ class ViewFile:
     views: list[SavedView] = field(default_factory=list)
 
     def dumps(self) -> str:
-        return json.dumps({"auditviewer_views": FORMAT_VERSION, "views": [v.to_dict() for v in self.views]},
-                          indent=2, ensure_ascii=False)
+        return json.dumps(
+            {"auditviewer_views": FORMAT_VERSION, "views": [v.to_dict() for v in self.views]},
+            indent=2,
+            ensure_ascii=False,
+        )
 
     @classmethod
-    def read(cls, path: str | os.PathLike[str]) -> "ViewFile":
+    def read(cls, path: str | os.PathLike[str]) -> ViewFile:
         """Read and check a views file whole; ValueError (for the user) if any of it is wrong."""
         target = Path(path)
         try:
@@ -115,8 +136,9 @@ class ViewFile:
             raise ValueError(f"it cannot be read: {exc.strerror or exc}") from exc
         if len(data) > MAX_FILE_BYTES:
             size = target.stat().st_size
-            raise ValueError(f"the file is {size / 1e6:,.1f} MB; a views file is at most "
-                             f"{MAX_FILE_BYTES // 1_000_000} MB")
+            raise ValueError(
+                f"the file is {size / 1e6:,.1f} MB; a views file is at most {MAX_FILE_BYTES // 1_000_000} MB"
+            )
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -124,7 +146,7 @@ class ViewFile:
         return cls.loads(text)
 
     @classmethod
-    def loads(cls, text: str) -> "ViewFile":
+    def loads(cls, text: str) -> ViewFile:
         """Every view checked before any is returned: the first wrong one is named by number and name."""
         try:
             data = json.loads(text, parse_constant=_no_constant)
@@ -135,8 +157,7 @@ class ViewFile:
         if isinstance(data, dict) and "views" in data:
             version = data.get("auditviewer_views", FORMAT_VERSION)
             if version != FORMAT_VERSION or isinstance(version, bool):
-                raise ValueError(f"the file is in views format {version!r}; this version reads format "
-                                 f"{FORMAT_VERSION}")
+                raise ValueError(f"the file is in views format {version!r}; this version reads format {FORMAT_VERSION}")
             items = data["views"]
         else:
             items = data
@@ -152,14 +173,17 @@ class ViewFile:
                 where += f" ({_quoted(item['name'])})"
             view = _view(item, where)
             if view.name in first_of:
-                raise ValueError(f"{where} has the same name as view {first_of[view.name]}; "
-                                 f"each view in a file needs a name of its own")
+                raise ValueError(
+                    f"{where} has the same name as view {first_of[view.name]}; "
+                    f"each view in a file needs a name of its own"
+                )
             first_of[view.name] = number
             views.append(view)
         return cls(views)
 
 
 # -- checking a view, field by field ------------------------------------------------------------
+
 
 def _no_constant(name: str) -> None:
     raise ValueError(f"not a views file: it holds {name}, which is not a JSON number")
@@ -182,8 +206,9 @@ def _kind(value: Any) -> str:
     return "a list" if isinstance(value, list) else "an object" if isinstance(value, dict) else type(value).__name__
 
 
-def _text(data: dict[str, Any], key: str, where: str, default: str | None = None, *,
-          required: bool = False) -> str | None:
+def _text(
+    data: dict[str, Any], key: str, where: str, default: str | None = None, *, required: bool = False
+) -> str | None:
     value = data.get(key, default)
     if key not in data and required:
         raise ValueError(f"{where} has no {key!r}")
@@ -221,9 +246,18 @@ def _view(data: Any, where: str = "a saved view") -> SavedView:
     unit = data.get("business_unit")
     if unit is not None and (not isinstance(unit, int) or isinstance(unit, bool) or not INT_MIN <= unit <= INT_MAX):
         raise ValueError(f"{where}: business_unit must be a whole number (a business unit's id), not {_kind(unit)}")
-    return SavedView(name=name, log=log, conditions=conditions, search=_text(data, "search", where, "") or "",
-                     time_preset=preset, time_from=time_from, time_to=time_to, sort=sort, columns=tuple(columns),
-                     business_unit=unit)
+    return SavedView(
+        name=name,
+        log=log,
+        conditions=conditions,
+        search=_text(data, "search", where, "") or "",
+        time_preset=preset,
+        time_from=time_from,
+        time_to=time_to,
+        sort=sort,
+        columns=tuple(columns),
+        business_unit=unit,
+    )
 
 
 def _conditions(items: Any, where: str) -> tuple[ConditionState, ...]:
@@ -240,8 +274,9 @@ def _conditions(items: Any, where: str) -> tuple[ConditionState, ...]:
                 raise ValueError(f"{where}, condition {number}: enabled must be true or false, not {_kind(enabled)}")
             state = ConditionState(text or "", enabled)
         else:
-            raise ValueError(f"{where}, condition {number}: a condition is filter text such as status>=500, "
-                             f"not {_kind(item)}")
+            raise ValueError(
+                f"{where}, condition {number}: a condition is filter text such as status>=500, not {_kind(item)}"
+            )
         try:
             parse_condition(state.text)  # fail now, with the filter language's message
         except FilterError as exc:
@@ -257,6 +292,5 @@ def _iso_time(data: dict[str, Any], key: str, where: str) -> str | None:
     try:
         datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{where}: {key} {_quoted(text)} is not a date and time such as 2025-06-01T00:00:00") \
-            from None
+        raise ValueError(f"{where}: {key} {_quoted(text)} is not a date and time such as 2025-06-01T00:00:00") from None
     return text

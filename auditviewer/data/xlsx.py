@@ -54,9 +54,17 @@ _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 Progress = Callable[[int], None]
 
 
-def write_xlsx(query: LogQuery, path: str | os.PathLike[str], zone: tzinfo = UTC,
-               token: CancelToken | None = None, limit: int | None = None, progress: Progress | None = None,
-               *, mask: bool = False, report: Report | None = None) -> int:
+def write_xlsx(
+    query: LogQuery,
+    path: str | os.PathLike[str],
+    zone: tzinfo = UTC,
+    token: CancelToken | None = None,
+    limit: int | None = None,
+    progress: Progress | None = None,
+    *,
+    mask: bool = False,
+    report: Report | None = None,
+) -> int:
     """Write the query's rows to ``path`` as .xlsx; returns the row count.
 
     ``report`` (facts for the About sheet) is built if not given: a count and,
@@ -78,8 +86,7 @@ def write_xlsx(query: LogQuery, path: str | os.PathLike[str], zone: tzinfo = UTC
     return n
 
 
-def _write_sheets(wb: Workbook, query: LogQuery, report: Report, token: CancelToken,
-                  progress: Progress | None) -> int:
+def _write_sheets(wb: Workbook, query: LogQuery, report: Report, token: CancelToken, progress: Progress | None) -> int:
     columns = [query.table.column(name) for name in query.columns]
     kinds = [c.kind if c is not None else Kind.TEXT for c in columns]
     labels = [c.label if c is not None else name for c, name in zip(columns, query.columns)]
@@ -166,7 +173,7 @@ def _text(value: str, ws: Any = None) -> Any:
     if _ILLEGAL.search(value):
         value = _ILLEGAL.sub("\ufffd", value)
     if len(value) > MAX_CELL_TEXT:
-        value = value[:MAX_CELL_TEXT - 1] + "…"
+        value = value[: MAX_CELL_TEXT - 1] + "…"
     if (value.startswith("=") and len(value) > 1) or value in ERROR_CODES:
         # openpyxl would write "=..." as a live formula: data from a browser must stay text.
         cell = WriteOnlyCell(ws, value=value)
@@ -181,8 +188,9 @@ def _widths(labels: list[str], kinds: list[Kind], sample: list[list[Any]]) -> li
         if kind is Kind.DATETIME:
             longest = 19
         else:
-            lengths = sorted(len(str(row[i].value if isinstance(row[i], Cell) else row[i]))
-                             for row in sample if row[i] is not None)
+            lengths = sorted(
+                len(str(row[i].value if isinstance(row[i], Cell) else row[i])) for row in sample if row[i] is not None
+            )
             # The 95th percentile: one freak value should not make a column a screen wide.
             longest = lengths[int(len(lengths) * 0.95)] if lengths else 0
         widths.append(float(min(MAX_WIDTH, max(MIN_WIDTH, len(label) + 3, longest + 2))))

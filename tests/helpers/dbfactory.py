@@ -21,8 +21,13 @@ from auditviewer.data.source import normalise_url
 Row = Mapping[str, Any]
 
 
-def columns_for(log_type: LogType, omit: Iterable[str] = (), extra: Mapping[str, sa.types.TypeEngine] | None = None,
-                dialect: str = "sqlite", names: Mapping[str, str] | None = None) -> list[sa.Column]:
+def columns_for(
+    log_type: LogType,
+    omit: Iterable[str] = (),
+    extra: Mapping[str, sa.types.TypeEngine] | None = None,
+    dialect: str = "sqlite",
+    names: Mapping[str, str] | None = None,
+) -> list[sa.Column]:
     """The table's columns; ``names`` renames documented columns (e.g. remote_ip -> Remote_IP)."""
     names = names or {}
     cols = []
@@ -69,12 +74,17 @@ class DbFactory:
     def dialect(self) -> str:
         return "mysql" if self.backend == "mysql" else self.backend
 
-    def create(self, tables: Mapping[str, list[Row]], *, omit: Mapping[str, Iterable[str]] | None = None,
-               extra: Mapping[str, Mapping[str, sa.types.TypeEngine]] | None = None,
-               indexes: Iterable[tuple[str, str]] = (("*", "date"),),
-               business_units: list[tuple[int, str]] | None = None,
-               table_names: Mapping[str, str] | None = None,
-               column_names: Mapping[str, Mapping[str, str]] | None = None) -> str:
+    def create(
+        self,
+        tables: Mapping[str, list[Row]],
+        *,
+        omit: Mapping[str, Iterable[str]] | None = None,
+        extra: Mapping[str, Mapping[str, sa.types.TypeEngine]] | None = None,
+        indexes: Iterable[tuple[str, str]] = (("*", "date"),),
+        business_units: list[tuple[int, str]] | None = None,
+        table_names: Mapping[str, str] | None = None,
+        column_names: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> str:
         """Create the given log tables (keyed by log type key) and return the source spec.
 
         Rows are keyed by the documented (lower-case) column names even when
@@ -88,26 +98,37 @@ class DbFactory:
                 continue
             name = (table_names or {}).get(log_type.key, log_type.table)
             created[log_type.key] = sa.Table(
-                name, metadata,
-                *columns_for(log_type, (omit or {}).get(log_type.key, ()), (extra or {}).get(log_type.key),
-                             self.dialect, (column_names or {}).get(log_type.key)))
+                name,
+                metadata,
+                *columns_for(
+                    log_type,
+                    (omit or {}).get(log_type.key, ()),
+                    (extra or {}).get(log_type.key),
+                    self.dialect,
+                    (column_names or {}).get(log_type.key),
+                ),
+            )
         for key, column in indexes:
             for log_key, table in created.items():
                 db_column = (column_names or {}).get(log_key, {}).get(column, column)
                 if key in ("*", log_key) and db_column in table.c:
                     sa.Index(f"idx_{table.name}_{db_column}", table.c[db_column])
         if business_units is not None:
-            bu = sa.Table("business_units", metadata, sa.Column("id", sa.Integer, primary_key=True,
-                                                                   autoincrement=False),
-                          sa.Column("name", sa.Text))
+            bu = sa.Table(
+                "business_units",
+                metadata,
+                sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+                sa.Column("name", sa.Text),
+            )
         metadata.create_all(engine)
         with engine.begin() as conn:
             for key, rows in tables.items():
                 if rows:
                     renamed = (column_names or {}).get(key, {})
-                    conn.execute(created[key].insert(),
-                                 [{renamed.get(k, k): _stored(v, self.dialect) for k, v in row.items()}
-                                  for row in rows])
+                    conn.execute(
+                        created[key].insert(),
+                        [{renamed.get(k, k): _stored(v, self.dialect) for k, v in row.items()} for row in rows],
+                    )
             if business_units:
                 conn.execute(bu.insert(), [{"id": i, "name": n} for i, n in business_units])
         engine.dispose()

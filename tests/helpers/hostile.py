@@ -18,10 +18,14 @@ from pathlib import Path
 from tests.helpers import journals
 
 API = journals.API_TABLE
-PANEL = ("CREATE TABLE panel_logs (id INTEGER PRIMARY KEY, date TEXT NOT NULL, url TEXT, method TEXT, "
-         "email TEXT, remote_ip TEXT, business_unit_id INTEGER, api_method_status TEXT, user_agent TEXT)")
-LOGINS = ("CREATE TABLE user_logins (id INTEGER PRIMARY KEY, date TEXT, name TEXT, email TEXT, login TEXT, "
-          "country TEXT, city TEXT, remote_ip TEXT, user_agent TEXT)")
+PANEL = (
+    "CREATE TABLE panel_logs (id INTEGER PRIMARY KEY, date TEXT NOT NULL, url TEXT, method TEXT, "
+    "email TEXT, remote_ip TEXT, business_unit_id INTEGER, api_method_status TEXT, user_agent TEXT)"
+)
+LOGINS = (
+    "CREATE TABLE user_logins (id INTEGER PRIMARY KEY, date TEXT, name TEXT, email TEXT, login TEXT, "
+    "country TEXT, city TEXT, remote_ip TEXT, user_agent TEXT)"
+)
 BIG = 2_000_000  # characters in one cell
 
 
@@ -59,9 +63,18 @@ def _db(folder: Path, *statements: str | tuple[str, tuple], name: str = "logs.db
 
 
 def _api_rows_portable(n: int = 500, first: int = 1) -> list[tuple[str, tuple]]:
-    return [("INSERT INTO api_logs (id, date, url, method, status, remote_ip) VALUES (?, ?, ?, 'GET', ?, '10.0.0.1')",
-             (i, f"2025-01-{1 + i // 1440 % 28:02d} {i // 60 % 24:02d}:{i % 60:02d}:00",
-              f"/v2/api/item/{i}/" + "q" * 120, 200 + i % 3 * 100)) for i in range(first, first + n)]
+    return [
+        (
+            "INSERT INTO api_logs (id, date, url, method, status, remote_ip) VALUES (?, ?, ?, 'GET', ?, '10.0.0.1')",
+            (
+                i,
+                f"2025-01-{1 + i // 1440 % 28:02d} {i // 60 % 24:02d}:{i % 60:02d}:00",
+                f"/v2/api/item/{i}/" + "q" * 120,
+                200 + i % 3 * 100,
+            ),
+        )
+        for i in range(first, first + n)
+    ]
 
 
 def good_api(folder: Path, name: str = "logs.db", n: int = 500) -> Path:
@@ -69,6 +82,7 @@ def good_api(folder: Path, name: str = "logs.db", n: int = 500) -> Path:
 
 
 # -- not databases -------------------------------------------------------------------------------------
+
 
 def text_file(folder: Path) -> Path:
     path = folder / "logs.db"
@@ -84,8 +98,10 @@ def zero_bytes(folder: Path) -> Path:
 
 def png(folder: Path) -> Path:
     path = folder / "logs.db"
-    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
-                     b"\x1f\x15\xc4\x89" + b"\x00" * 200)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+        b"\x1f\x15\xc4\x89" + b"\x00" * 200
+    )
     return path
 
 
@@ -109,11 +125,13 @@ def missing(folder: Path) -> Path:
 
 
 def unrelated_tables(folder: Path) -> Path:
-    return _db(folder, "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)",
-               "INSERT INTO customers VALUES (1, 'Acme')")
+    return _db(
+        folder, "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)", "INSERT INTO customers VALUES (1, 'Acme')"
+    )
 
 
 # -- damaged databases -------------------------------------------------------------------------------------
+
 
 def _damaged(keep: Callable[[bytes], bytes]) -> Callable[[Path], Path]:
     def build(folder: Path) -> Path:
@@ -138,7 +156,7 @@ def cut_in_half(data: bytes) -> bytes:
 
 
 def cut_short_of_the_end(data: bytes) -> bytes:
-    return data[:-4096 - 100]
+    return data[: -4096 - 100]
 
 
 def cut_by_a_few_bytes(data: bytes) -> bytes:
@@ -151,7 +169,7 @@ def garbage_over_the_schema(data: bytes) -> bytes:
 
 def damaged_in_the_middle(data: bytes) -> bytes:
     middle = len(data) // 2
-    return data[:middle] + b"\xff" * 8192 + data[middle + 8192:]
+    return data[:middle] + b"\xff" * 8192 + data[middle + 8192 :]
 
 
 def header_then_noise(data: bytes) -> bytes:
@@ -160,11 +178,16 @@ def header_then_noise(data: bytes) -> bytes:
 
 # -- tables that are not quite right ----------------------------------------------------------------------------
 
+
 def missing_required_column(folder: Path) -> Path:
-    return _db(folder, "CREATE TABLE api_logs (id INTEGER PRIMARY KEY, date TEXT, url TEXT, method TEXT, "
-                       "remote_ip TEXT)", "INSERT INTO api_logs VALUES (1, '2025-01-01 00:00:00', '/', 'GET', 'x')",
-               PANEL, "INSERT INTO panel_logs (id, date, url, method, email, remote_ip) "
-                      "VALUES (1, '2025-01-01 00:00:00', '/p', 'GET', 'a@example.com', '10.0.0.1')")
+    return _db(
+        folder,
+        "CREATE TABLE api_logs (id INTEGER PRIMARY KEY, date TEXT, url TEXT, method TEXT, remote_ip TEXT)",
+        "INSERT INTO api_logs VALUES (1, '2025-01-01 00:00:00', '/', 'GET', 'x')",
+        PANEL,
+        "INSERT INTO panel_logs (id, date, url, method, email, remote_ip) "
+        "VALUES (1, '2025-01-01 00:00:00', '/p', 'GET', 'a@example.com', '10.0.0.1')",
+    )
 
 
 def empty_log(folder: Path) -> Path:
@@ -173,8 +196,12 @@ def empty_log(folder: Path) -> Path:
 
 def only_other_logs(folder: Path) -> Path:
     """A database with a panel log only, asked for its API log."""
-    return _db(folder, PANEL, "INSERT INTO panel_logs (id, date, url, method, email, remote_ip) "
-                              "VALUES (1, '2025-01-01 00:00:00', '/p', 'GET', 'a@example.com', '10.0.0.1')")
+    return _db(
+        folder,
+        PANEL,
+        "INSERT INTO panel_logs (id, date, url, method, email, remote_ip) "
+        "VALUES (1, '2025-01-01 00:00:00', '/p', 'GET', 'a@example.com', '10.0.0.1')",
+    )
 
 
 ODD_VALUES = [
@@ -194,41 +221,51 @@ ODD_VALUES = [
     "10, '9999-12-31 23:59:59', '/far-future', 'GET', 9223372036854775807, '10.0.0.1'",
     "11, '0001-01-01 00:00:00', '/far-past', 'GET', -9223372036854775808, '10.0.0.1'",
     "12, '2025-13-45 99:99:99', '/impossible-date', 'GET', 1e308, '10.0.0.1'",
-    f"13, '2025-01-01 00:00:13', '/huge/' || replace(hex(zeroblob({BIG // 2})), '00', 'ab'), 'GET', 200, "
-    "'10.0.0.1'",
+    f"13, '2025-01-01 00:00:13', '/huge/' || replace(hex(zeroblob({BIG // 2})), '00', 'ab'), 'GET', 200, '10.0.0.1'",
     "14, '2025-01-01 00:00:14', '/emoji/😀/zażółć', 'ＧＥＴ', 200, '::ffff:10.0.0.1'",
     "15, '2025-01-01 00:00:15', '=HYPERLINK(\"http://x\")', '+cmd', -1, '@SUM(1)'",
 ]
 
 
 def odd_values(folder: Path) -> Path:
-    return _db(folder, API.replace(" NOT NULL", ""), *(f"INSERT INTO api_logs (id, date, url, method, status, remote_ip) VALUES ({v})"
-                              for v in ODD_VALUES),
-               LOGINS, "INSERT INTO user_logins VALUES (1, 'yesterday', NULL, NULL, 'maybe', NULL, NULL, NULL, NULL)",
-               "INSERT INTO user_logins VALUES (2, NULL, '<b>x</b>', CAST(x'ff' AS TEXT), NULL, 42, x'00', "
-               "'999.999.1.1', '')")
+    return _db(
+        folder,
+        API.replace(" NOT NULL", ""),
+        *(f"INSERT INTO api_logs (id, date, url, method, status, remote_ip) VALUES ({v})" for v in ODD_VALUES),
+        LOGINS,
+        "INSERT INTO user_logins VALUES (1, 'yesterday', NULL, NULL, 'maybe', NULL, NULL, NULL, NULL)",
+        "INSERT INTO user_logins VALUES (2, NULL, '<b>x</b>', CAST(x'ff' AS TEXT), NULL, 42, x'00', '999.999.1.1', '')",
+    )
 
 
 def odd_ids(folder: Path) -> Path:
     """No primary key: NULL, repeated and text ids."""
-    return _db(folder, API.replace(" NOT NULL", "").replace("id INTEGER PRIMARY KEY", "id INTEGER"),
-               "INSERT INTO api_logs (id, date, url, method, status, remote_ip) VALUES "
-               "(NULL, '2025-01-01 00:00:01', '/null-id', 'GET', 200, 'x'), "
-               "(7, '2025-01-01 00:00:02', '/seven-a', 'GET', 200, 'x'), "
-               "(7, '2025-01-01 00:00:02', '/seven-b', 'GET', 200, 'x'), "
-               "('abc', '2025-01-01 00:00:03', '/text-id', 'GET', 200, 'x'), "
-               "(8, NULL, '/null-date', 'GET', 200, 'x')")
+    return _db(
+        folder,
+        API.replace(" NOT NULL", "").replace("id INTEGER PRIMARY KEY", "id INTEGER"),
+        "INSERT INTO api_logs (id, date, url, method, status, remote_ip) VALUES "
+        "(NULL, '2025-01-01 00:00:01', '/null-id', 'GET', 200, 'x'), "
+        "(7, '2025-01-01 00:00:02', '/seven-a', 'GET', 200, 'x'), "
+        "(7, '2025-01-01 00:00:02', '/seven-b', 'GET', 200, 'x'), "
+        "('abc', '2025-01-01 00:00:03', '/text-id', 'GET', 200, 'x'), "
+        "(8, NULL, '/null-date', 'GET', 200, 'x')",
+    )
 
 
 def odd_business_units(folder: Path) -> Path:
-    return _db(folder, API, *_api_rows_portable(20),
-               "UPDATE api_logs SET business_unit_id = id % 3",
-               "CREATE TABLE business_units (id INTEGER, name TEXT)",
-               "INSERT INTO business_units VALUES (1, '<b>North</b>'), ('two', 'Text id'), (NULL, 'No id'), "
-               "(1, 'Duplicate'), (2, NULL), (99999999999999999999, 'huge')")
+    return _db(
+        folder,
+        API,
+        *_api_rows_portable(20),
+        "UPDATE api_logs SET business_unit_id = id % 3",
+        "CREATE TABLE business_units (id INTEGER, name TEXT)",
+        "INSERT INTO business_units VALUES (1, '<b>North</b>'), ('two', 'Text id'), (NULL, 'No id'), "
+        "(1, 'Duplicate'), (2, NULL), (99999999999999999999, 'huge')",
+    )
 
 
 # -- journal states ---------------------------------------------------------------------------------------------
+
 
 def garbage_journal(folder: Path) -> Path:
     path = good_api(folder)
@@ -258,15 +295,23 @@ CASES = [
     Case("cut-a-page-short", _damaged(cut_short_of_the_end), refused=r"logs\.db is damaged: the file is cut short"),
     Case("cut-by-a-few-bytes", _damaged(cut_by_a_few_bytes), refused=r"logs\.db is damaged: the file is cut short"),
     Case("garbage-over-schema", _damaged(garbage_over_the_schema), refused=r"logs\.db.*damaged"),
-    Case("damaged-in-the-middle", _damaged(damaged_in_the_middle), refused=r"logs\.db.*damaged",
-         fails_when_read=True),
+    Case("damaged-in-the-middle", _damaged(damaged_in_the_middle), refused=r"logs\.db.*damaged", fails_when_read=True),
     Case("header-then-noise", _damaged(header_then_noise), refused=r"logs\.db.*damaged"),
-    Case("missing-required-column", missing_required_column, rows={"panel": 1},
-         refused=r"table api_logs lacks the required column status", problems={"api": "lacks the required column"}),
+    Case(
+        "missing-required-column",
+        missing_required_column,
+        rows={"panel": 1},
+        refused=r"table api_logs lacks the required column status",
+        problems={"api": "lacks the required column"},
+    ),
     Case("asked-for-an-absent-log", only_other_logs, rows={"panel": 1}, refused=r"has no api log"),
     Case("empty-log", empty_log, rows={"api": 0}),
-    Case("odd-values", odd_values, rows={"api": len(ODD_VALUES), "logins": 2},
-         exported=("not a date", "teapot", "<img src=\"/dev/zero\">", "=HYPERLINK(", "/emoji/😀/zażółć")),
+    Case(
+        "odd-values",
+        odd_values,
+        rows={"api": len(ODD_VALUES), "logins": 2},
+        exported=("not a date", "teapot", '<img src="/dev/zero">', "=HYPERLINK(", "/emoji/😀/zażółć"),
+    ),
     Case("odd-ids", odd_ids, rows={"api": 5}, exported=("/null-id", "/seven-a", "/seven-b", "/text-id")),
     Case("odd-business-units", odd_business_units, rows={"api": 20}),
     Case("hot-journal", journals.build_hot_journal, rows={"api": 1000}, snapshot=True),
@@ -276,8 +321,13 @@ CASES = [
     Case("garbage-journal", garbage_journal, rows={"api": 500}, snapshot=True),
     Case("garbage-wal", garbage_wal, rows={"api": 500}, snapshot=True),
     Case("read-only-folder", good_api, rows={"api": 500}, read_only_folder=True),
-    Case("hot-journal-read-only-folder", journals.build_hot_journal, rows={"api": 1000}, read_only_folder=True,
-         snapshot=True),
+    Case(
+        "hot-journal-read-only-folder",
+        journals.build_hot_journal,
+        rows={"api": 1000},
+        read_only_folder=True,
+        snapshot=True,
+    ),
     Case("wal-read-only-folder", journals.build_wal, rows={"api": 1050}, read_only_folder=True, snapshot=True),
 ]
 CASE_IDS = [case.name for case in CASES]

@@ -20,20 +20,30 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
-API_TABLE = ("CREATE TABLE api_logs (id INTEGER PRIMARY KEY, date TEXT NOT NULL, url TEXT NOT NULL, "
-             "method TEXT NOT NULL, status INTEGER NOT NULL, remote_ip TEXT NOT NULL, business_unit_id INTEGER)")
+API_TABLE = (
+    "CREATE TABLE api_logs (id INTEGER PRIMARY KEY, date TEXT NOT NULL, url TEXT NOT NULL, "
+    "method TEXT NOT NULL, status INTEGER NOT NULL, remote_ip TEXT NOT NULL, business_unit_id INTEGER)"
+)
 #: far in the past, so any touch of a file shows in its modification time
 OLD_TIME_NS = 1_700_000_000_000_000_000
 
 
 def _rows(first: int, n: int, kind: str) -> list[tuple]:
-    return [(i, f"2025-01-01 {i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}",
-             f"/{kind}/{i}/" + "p" * 150, "GET", 200, "10.0.0.1") for i in range(first, first + n)]
+    return [
+        (
+            i,
+            f"2025-01-01 {i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}",
+            f"/{kind}/{i}/" + "p" * 150,
+            "GET",
+            200,
+            "10.0.0.1",
+        )
+        for i in range(first, first + n)
+    ]
 
 
 def _insert(conn: sqlite3.Connection, rows: list[tuple]) -> None:
-    conn.executemany("INSERT INTO api_logs (id, date, url, method, status, remote_ip) VALUES (?, ?, ?, ?, ?, ?)",
-                     rows)
+    conn.executemany("INSERT INTO api_logs (id, date, url, method, status, remote_ip) VALUES (?, ?, ?, ?, ?, ?)", rows)
 
 
 def _age(folder: Path) -> None:
@@ -59,8 +69,7 @@ def _copy_out(db: Path, folder: Path, name: str, suffixes: tuple[str, ...]) -> P
     return target
 
 
-def build_hot_journal(folder: Path, committed: int = 1000, uncommitted: int = 800,
-                      name: str = "crashed.db") -> Path:
+def build_hot_journal(folder: Path, committed: int = 1000, uncommitted: int = 800, name: str = "crashed.db") -> Path:
     """A rollback-journal database whose writer stopped mid-transaction: half-written pages in the
     file, their originals in a hot ``-journal`` beside it."""
     with tempfile.TemporaryDirectory() as work:
@@ -79,8 +88,16 @@ def build_hot_journal(folder: Path, committed: int = 1000, uncommitted: int = 80
     return path
 
 
-def build_wal(folder: Path, in_file: int = 1000, in_wal: int = 50, uncommitted: int = 30, *,
-              keep_wal: bool = True, keep_shm: bool = False, name: str = "live.db") -> Path:
+def build_wal(
+    folder: Path,
+    in_file: int = 1000,
+    in_wal: int = 50,
+    uncommitted: int = 30,
+    *,
+    keep_wal: bool = True,
+    keep_shm: bool = False,
+    name: str = "live.db",
+) -> Path:
     """A WAL database copied while its writer is open: ``in_file`` rows checkpointed into the file,
     ``in_wal`` committed rows only in the ``-wal``, and an open transaction of ``uncommitted`` rows
     spilled into the ``-wal`` without a commit."""
@@ -135,11 +152,13 @@ def build_plain(folder: Path, rows: int = 1000, name: str = "plain.db") -> Path:
 def committed_state(path: Path) -> tuple[int, int, int]:
     """(rows, uncommitted rows, changed rows) as a read with ``immutable=1`` sees the file alone."""
     with closing(sqlite3.connect(path.resolve().as_uri() + "?immutable=1", uri=True)) as conn:
-        return conn.execute("SELECT count(*), sum(url LIKE '/uncommitted/%'), sum(url LIKE '/changed/%') "
-                            "FROM api_logs").fetchone()
+        return conn.execute(
+            "SELECT count(*), sum(url LIKE '/uncommitted/%'), sum(url LIKE '/changed/%') FROM api_logs"
+        ).fetchone()
 
 
 # -- what must not change ---------------------------------------------------------------------
+
 
 def fingerprint(folder: Path) -> dict[str, tuple]:
     """Every file beside the database: bytes, size, modification time, mode; and the folder's own
@@ -178,8 +197,11 @@ def unprivileged_command() -> list[str] | None:
     if setpriv is None:
         return None
     prefix = [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
-    probe = subprocess.run([*prefix, sys.executable, "-c", "import auditviewer"], capture_output=True,
-                           cwd=Path(__file__).resolve().parents[2])
+    probe = subprocess.run(
+        [*prefix, sys.executable, "-c", "import auditviewer"],
+        capture_output=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     return prefix if probe.returncode == 0 else None
 
 

@@ -11,8 +11,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 BASE = datetime(2025, 1, 6)  # a Monday
-HOME = {"anna@example.com": ("Poland", "83.24.1.1"), "ben@example.com": ("Germany", "91.64.1.1"),
-        "carl@example.com": ("United Kingdom", "81.2.1.1"), "dora@example.com": ("Poland", "89.64.1.1")}
+HOME = {
+    "anna@example.com": ("Poland", "83.24.1.1"),
+    "ben@example.com": ("Germany", "91.64.1.1"),
+    "carl@example.com": ("United Kingdom", "81.2.1.1"),
+    "dora@example.com": ("Poland", "89.64.1.1"),
+}
 
 # -- what was planted ----------------------------------------------------------------------
 #: anna fails 6 times within 4 minutes, then logs in a minute later (forgot her password).
@@ -42,12 +46,21 @@ WRITER = "198.51.100.4"
 BAD_GATEWAY = "Legacy"
 
 
-def _login(i: int, when: datetime, email: str, outcome: str, ip: str | None = None,
-           country: str | None | bool = True) -> dict[str, Any]:
+def _login(
+    i: int, when: datetime, email: str, outcome: str, ip: str | None = None, country: str | bool | None = True
+) -> dict[str, Any]:
     home_country, home_ip = HOME.get(email, ("Netherlands", SPRAYER))
-    return {"id": i, "date": when, "name": email.split("@")[0].title(), "email": email, "login": outcome,
-            "country": home_country if country is True else country, "city": None,
-            "remote_ip": ip or home_ip, "user_agent": "Mozilla/5.0"}
+    return {
+        "id": i,
+        "date": when,
+        "name": email.split("@")[0].title(),
+        "email": email,
+        "login": outcome,
+        "country": home_country if country is True else country,
+        "city": None,
+        "remote_ip": ip or home_ip,
+        "user_agent": "Mozilla/5.0",
+    }
 
 
 def logins() -> list[dict[str, Any]]:
@@ -62,8 +75,10 @@ def logins() -> list[dict[str, Any]]:
     events.append((ANNA_SUCCESS, "anna@example.com", "successful", None, True))
     events += [(BEN_SLOW + timedelta(minutes=15 * k), "ben@example.com", "failed", None, True) for k in range(5)]
     events += [(CARL_FOUR + timedelta(minutes=k), "carl@example.com", "failed", None, True) for k in range(4)]
-    events += [(SPRAY + timedelta(seconds=25 * k), email, "failed", SPRAYER, "Netherlands")
-               for k, email in enumerate(SPRAY_ACCOUNTS)]
+    events += [
+        (SPRAY + timedelta(seconds=25 * k), email, "failed", SPRAYER, "Netherlands")
+        for k, email in enumerate(SPRAY_ACCOUNTS)
+    ]
     events.append((DORA_VIETNAM, "dora@example.com", "failed", "113.161.42.7", "Vietnam"))
     events.append((DORA_BRAZIL, "dora@example.com", "successful", "177.92.48.113", "Brazil"))
     events.append((BEN_SATURDAY, "ben@example.com", "successful", None, True))
@@ -71,11 +86,12 @@ def logins() -> list[dict[str, Any]]:
     weekdays = iter((1, 2, 3, 4, 7, 8, 9))
     for ip, count in PRIVATE.items():
         for _ in range(count):
-            events.append((BASE + timedelta(days=next(weekdays), hours=13), "carl@example.com", "successful", ip,
-                           None))
+            events.append((BASE + timedelta(days=next(weekdays), hours=13), "carl@example.com", "successful", ip, None))
     events.sort(key=lambda e: e[0])
-    return [_login(i, when, email, outcome, ip, country)
-            for i, (when, email, outcome, ip, country) in enumerate(events, start=1)]
+    return [
+        _login(i, when, email, outcome, ip, country)
+        for i, (when, email, outcome, ip, country) in enumerate(events, start=1)
+    ]
 
 
 def api() -> list[dict[str, Any]]:
@@ -84,17 +100,34 @@ def api() -> list[dict[str, Any]]:
         for k, ip in enumerate(("52.29.114.18", "35.205.61.7")):
             rows.append((BASE + timedelta(minutes=minute, seconds=k), "/v2/Api/Subscribers", "GET", 200, ip))
     for k in range(60):  # the outage hour: a call a minute, every other one a 503
-        rows.append((OUTAGE + timedelta(minutes=k, seconds=30), f"/v2/Api/Transactionals/{k % 3 + 1}", "POST",
-                     503 if k % 2 else 201, "52.29.114.18"))
+        rows.append(
+            (
+                OUTAGE + timedelta(minutes=k, seconds=30),
+                f"/v2/Api/Transactionals/{k % 3 + 1}",
+                "POST",
+                503 if k % 2 else 201,
+                "52.29.114.18",
+            )
+        )
     for k in range(30):
-        rows.append((BASE + timedelta(hours=3, minutes=k * 20, seconds=7), "/v2/Api/Subscribers", "POST", 404,
-                     BROKEN_CALLER))
+        rows.append(
+            (BASE + timedelta(hours=3, minutes=k * 20, seconds=7), "/v2/Api/Subscribers", "POST", 404, BROKEN_CALLER)
+        )
     for k in range(15):
-        rows.append((BASE + timedelta(hours=20, minutes=k, seconds=11), f"/v2/Api/Newsletters/{k + 100}",
-                     "DELETE" if k < 10 else "PUT", 204, WRITER))
+        rows.append(
+            (
+                BASE + timedelta(hours=20, minutes=k, seconds=11),
+                f"/v2/Api/Newsletters/{k + 100}",
+                "DELETE" if k < 10 else "PUT",
+                204,
+                WRITER,
+            )
+        )
     rows.sort(key=lambda r: r[0])
-    return [{"id": i, "date": when, "url": url, "method": method, "status": status, "remote_ip": ip}
-            for i, (when, url, method, status, ip) in enumerate(rows, start=1)]
+    return [
+        {"id": i, "date": when, "url": url, "method": method, "status": status, "remote_ip": ip}
+        for i, (when, url, method, status, ip) in enumerate(rows, start=1)
+    ]
 
 
 def sms() -> list[dict[str, Any]]:
@@ -103,10 +136,17 @@ def sms() -> list[dict[str, Any]]:
     for k in range(200):
         legacy = k % 4 == 0
         failed = (k // 4) % 10 < 3 if legacy else k % 50 == 1
-        rows.append({"id": k + 1, "date": BASE + timedelta(minutes=17 * k), "message_id": f"m{k}",
-                     "campaign_description": "Summer sale" if k % 4 < 2 else "Newsletter, weekly",
-                     "subscriber_phone": "+48 500 000 000", "gateway_name": BAD_GATEWAY if legacy else "Main",
-                     "error": ("Gateway timeout" if legacy else "Number on blocklist") if failed else None})
+        rows.append(
+            {
+                "id": k + 1,
+                "date": BASE + timedelta(minutes=17 * k),
+                "message_id": f"m{k}",
+                "campaign_description": "Summer sale" if k % 4 < 2 else "Newsletter, weekly",
+                "subscriber_phone": "+48 500 000 000",
+                "gateway_name": BAD_GATEWAY if legacy else "Main",
+                "error": ("Gateway timeout" if legacy else "Number on blocklist") if failed else None,
+            }
+        )
     return rows
 
 
@@ -117,9 +157,16 @@ def panel() -> list[dict[str, Any]]:
     for email, n in weights.items():
         for j in range(n):
             k += 1
-            rows.append({"id": k, "date": BASE + timedelta(hours=9, minutes=k), "url": f"/Lists/Edit/{j}",
-                         "method": "POST" if j % 3 == 0 else "GET", "email": email,
-                         "remote_ip": HOME[email][1]})
+            rows.append(
+                {
+                    "id": k,
+                    "date": BASE + timedelta(hours=9, minutes=k),
+                    "url": f"/Lists/Edit/{j}",
+                    "method": "POST" if j % 3 == 0 else "GET",
+                    "email": email,
+                    "remote_ip": HOME[email][1],
+                }
+            )
     return rows
 
 

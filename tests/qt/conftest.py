@@ -25,8 +25,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(autouse=True)
-def isolated_settings(qapp, tmp_path_factory: pytest.TempPathFactory,
-                      monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolated_settings(
+    qapp, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """Every test gets empty settings and data folders of its own; the user's are never touched."""
     folder = tmp_path_factory.mktemp("settings")
     home = tmp_path_factory.mktemp("home")
@@ -50,8 +51,9 @@ def settings_text(isolated_settings: Path):
 
     def read() -> str:
         QSettings().sync()
-        return "\n".join(p.read_text(encoding="utf-8", errors="replace")
-                         for p in isolated_settings.rglob("*") if p.is_file())
+        return "\n".join(
+            p.read_text(encoding="utf-8", errors="replace") for p in isolated_settings.rglob("*") if p.is_file()
+        )
 
     return read
 
@@ -63,8 +65,11 @@ def no_leftover_threads(qtbot) -> Iterator[None]:
     yield
 
     def extra() -> list[threading.Thread]:
-        return [t for t in threading.enumerate() if t not in before and t.is_alive()
-                and not isinstance(t, threading._DummyThread)]  # type: ignore[attr-defined]
+        return [
+            t
+            for t in threading.enumerate()
+            if t not in before and t.is_alive() and not isinstance(t, threading._DummyThread)
+        ]  # type: ignore[attr-defined]
 
     def settled() -> bool:
         return not extra() and QThreadPool.globalInstance().activeThreadCount() == 0

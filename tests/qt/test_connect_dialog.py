@@ -25,10 +25,21 @@ def dialog(qtbot) -> Iterator[ConnectDialog]:
     dlg.shutdown()
 
 
-def fill(dialog: ConnectDialog, qtbot, *, host: str = "db.example.com", database: str = "audit",
-         user: str = "viewer", password: str = SECRET) -> None:
-    for edit, text in ((dialog.host, host), (dialog.database, database), (dialog.user, user),
-                       (dialog.password, password)):
+def fill(
+    dialog: ConnectDialog,
+    qtbot,
+    *,
+    host: str = "db.example.com",
+    database: str = "audit",
+    user: str = "viewer",
+    password: str = SECRET,
+) -> None:
+    for edit, text in (
+        (dialog.host, host),
+        (dialog.database, database),
+        (dialog.user, user),
+        (dialog.password, password),
+    ):
         edit.clear()
         qtbot.keyClicks(edit, text)
 
@@ -56,7 +67,13 @@ def test_password_is_masked_and_only_in_the_url_to_open(qtbot, dialog) -> None:
     qtbot.keyClicks(dialog.schema, "logs")
     url = make_url(dialog.url())
     assert (url.drivername, url.host, url.port, url.database, url.username, url.password) == (
-        "postgresql", "db.example.com", 5432, "audit", "viewer", SECRET)
+        "postgresql",
+        "db.example.com",
+        5432,
+        "audit",
+        "viewer",
+        SECRET,
+    )
     assert url.query == {"schema": "logs"}
     assert SECRET not in dialog.display_url()
     assert "***" not in dialog.display_url()
@@ -78,7 +95,12 @@ def test_fields_are_filled_from_a_remembered_url(qtbot) -> None:
     qtbot.addWidget(dlg)
     assert dlg.backend.currentText() == "MySQL / MariaDB"
     assert (dlg.host.text(), dlg.port.value(), dlg.database.text(), dlg.user.text(), dlg.password.text()) == (
-        "10.0.0.5", 3310, "exports", "auditor", "")
+        "10.0.0.5",
+        3310,
+        "exports",
+        "auditor",
+        "",
+    )
     dlg.shutdown()
 
 

@@ -11,7 +11,12 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QPlainTextEdit, QToolButton
 
 from auditviewer.data.details import (
-    Field, LoginContext, Section, describe_row, login_context, sections_for_login_context,
+    Field,
+    LoginContext,
+    Section,
+    describe_row,
+    login_context,
+    sections_for_login_context,
 )
 from auditviewer.data.logtypes import Role, Severity
 from auditviewer.data.source import Source, open_source
@@ -21,8 +26,7 @@ from tests.helpers.dbfactory import DbFactory
 HTML = "<b>bold</b><script>"
 LONG_HTML = "<i>" + "<b>not bold</b> " * 12 + "</i>"
 T = datetime(2025, 6, 1, 12, 0, 0)
-UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-      "Chrome/125.0.0.0 Safari/537.36")
+UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 Safari/537.36"
 
 
 @pytest.fixture
@@ -58,8 +62,9 @@ def test_html_in_values_and_labels_is_shown_as_typed(pane: DetailPane) -> None:
 
 def test_every_label_is_plain_text_for_a_real_row_and_a_message(pane: DetailPane, source: Source) -> None:
     table = source.log("panel")
-    row = dict(id=1, date=T, url=HTML, method="GET", email=HTML, remote_ip="10.0.0.1",
-               api_method_status=HTML, user_agent=UA)
+    row = dict(
+        id=1, date=T, url=HTML, method="GET", email=HTML, remote_ip="10.0.0.1", api_method_status=HTML, user_agent=UA
+    )
     pane.show_sections(describe_row(table, row))
     pane.add_section(sections_for_login_context(LoginContext([(T, HTML, HTML)], 1)))
     assert all(label.textFormat() == Qt.TextFormat.PlainText for label in pane.findChildren(QLabel))
@@ -69,16 +74,18 @@ def test_every_label_is_plain_text_for_a_real_row_and_a_message(pane: DetailPane
 
 
 def test_copy_button_puts_the_value_on_the_clipboard(qtbot, pane: DetailPane) -> None:
-    pane.show_sections([Section("S", [Field("Secret", HTML), Field("Not copyable", "x", copyable=False),
-                                      Field("Empty", "")])])
+    pane.show_sections(
+        [Section("S", [Field("Secret", HTML), Field("Not copyable", "x", copyable=False), Field("Empty", "")])]
+    )
     QApplication.clipboard().clear()
     qtbot.mouseClick(button(pane, "copyButton"), Qt.MouseButton.LeftButton)
     assert QApplication.clipboard().text() == HTML
 
 
 def test_activity_button_asks_for_the_timeline_of_the_email_or_ip(qtbot, pane: DetailPane) -> None:
-    pane.show_sections([Section("S", [Field("E-mail", "a@example.com", role=Role.EMAIL),
-                                      Field("Phone", "+48500", role=Role.PHONE)])])
+    pane.show_sections(
+        [Section("S", [Field("E-mail", "a@example.com", role=Role.EMAIL), Field("Phone", "+48500", role=Role.PHONE)])]
+    )
     with qtbot.waitSignal(pane.activityRequested, timeout=1000) as blocker:
         qtbot.mouseClick(button(pane, "activityButton"), Qt.MouseButton.LeftButton)
     assert blocker.args == ["email", "a@example.com"]
@@ -103,9 +110,18 @@ def test_sections_replace_and_add_and_clear(pane: DetailPane) -> None:
 
 
 def test_errors_and_warnings_are_marked(pane: DetailPane) -> None:
-    pane.show_sections([Section("S", [Field("Outcome", "Failed login", severity=Severity.ERROR),
-                                      Field("Status", "404 Not Found", severity=Severity.WARNING),
-                                      Field("Name", "Anna", severity=Severity.OK)])])
+    pane.show_sections(
+        [
+            Section(
+                "S",
+                [
+                    Field("Outcome", "Failed login", severity=Severity.ERROR),
+                    Field("Status", "404 Not Found", severity=Severity.WARNING),
+                    Field("Name", "Anna", severity=Severity.OK),
+                ],
+            )
+        ]
+    )
     labels = {label.text(): label for label in pane.findChildren(QLabel, "detailValue")}
     normal = labels["Anna"].palette().color(QPalette.ColorRole.WindowText)
     error = labels["Failed login"].palette().color(QPalette.ColorRole.WindowText)
@@ -116,13 +132,36 @@ def test_errors_and_warnings_are_marked(pane: DetailPane) -> None:
 
 # -- the look ---------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def source(sqlite_db: DbFactory) -> Iterator[Source]:
-    logins = [dict(id=i, date=T - timedelta(minutes=7 * (12 - i)), name="Anna O'Brien", email="anna@example.com",
-                   login="successful" if i in (3, 6, 9) else "failed", remote_ip="83.24.1.2", country="Poland",
-                   state="Mazowieckie", city="Warszawa", user_agent=UA) for i in range(1, 13)]
-    panel = [dict(id=1, date=T, url="/Lists/Subscribers?search=<script>alert(1)</script>", method="POST",
-                  email="anna@example.com", remote_ip="83.24.1.2", api_method_status="OK", user_agent=UA)]
+    logins = [
+        dict(
+            id=i,
+            date=T - timedelta(minutes=7 * (12 - i)),
+            name="Anna O'Brien",
+            email="anna@example.com",
+            login="successful" if i in (3, 6, 9) else "failed",
+            remote_ip="83.24.1.2",
+            country="Poland",
+            state="Mazowieckie",
+            city="Warszawa",
+            user_agent=UA,
+        )
+        for i in range(1, 13)
+    ]
+    panel = [
+        dict(
+            id=1,
+            date=T,
+            url="/Lists/Subscribers?search=<script>alert(1)</script>",
+            method="POST",
+            email="anna@example.com",
+            remote_ip="83.24.1.2",
+            api_method_status="OK",
+            user_agent=UA,
+        )
+    ]
     src = open_source(sqlite_db.create({"logins": logins, "panel": panel}, business_units=[(1, "Main brand")]))
     yield src
     src.close()
@@ -131,9 +170,21 @@ def source(sqlite_db: DbFactory) -> Iterator[Source]:
 def test_screenshot_of_a_failed_login(qtbot, pane: DetailPane, source: Source) -> None:
     """Saved to /tmp/detail_pane.png for a person to look at."""
     table = source.log("logins")
-    row = dict(id=12, business_unit_id=None, date=T, name="Anna O'Brien", email="anna@example.com",
-               login="failed", successful_login_date=None, last_failed_login_date=T - timedelta(minutes=7),
-               country="Poland", state="Mazowieckie", city="Warszawa", remote_ip="83.24.1.2", user_agent=UA)
+    row = dict(
+        id=12,
+        business_unit_id=None,
+        date=T,
+        name="Anna O'Brien",
+        email="anna@example.com",
+        login="failed",
+        successful_login_date=None,
+        last_failed_login_date=T - timedelta(minutes=7),
+        country="Poland",
+        state="Mazowieckie",
+        city="Warszawa",
+        remote_ip="83.24.1.2",
+        user_agent=UA,
+    )
     pane.show_sections(describe_row(table, row))
     pane.add_section(sections_for_login_context(login_context(table, row, limit=6)))
     pane.resize(340, 1500)

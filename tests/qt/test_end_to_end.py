@@ -15,8 +15,13 @@ from tests.helpers.qtwait import wait_tab_ready
 def tree_index(window, text: str):
     tree = window.findChild(QTreeView, "navigationTree")
     model = tree.model()
-    matches = model.match(model.index(0, 0), Qt.ItemDataRole.DisplayRole, text, -1,
-                          Qt.MatchFlag.MatchStartsWith | Qt.MatchFlag.MatchRecursive)
+    matches = model.match(
+        model.index(0, 0),
+        Qt.ItemDataRole.DisplayRole,
+        text,
+        -1,
+        Qt.MatchFlag.MatchStartsWith | Qt.MatchFlag.MatchRecursive,
+    )
     assert matches, f"{text!r} is not in the navigation tree"
     return tree, matches[0]
 
@@ -102,8 +107,11 @@ def test_nothing_is_written_to_the_reviewed_file(qtbot, demo_path: Path, tmp_pat
     import hashlib
     import os
 
-    before = (hashlib.sha256(demo_path.read_bytes()).hexdigest(), demo_path.stat().st_mtime_ns,
-              sorted(os.listdir(demo_path.parent)))
+    before = (
+        hashlib.sha256(demo_path.read_bytes()).hexdigest(),
+        demo_path.stat().st_mtime_ns,
+        sorted(os.listdir(demo_path.parent)),
+    )
     win = create_main_window([str(demo_path)])
     qtbot.addWidget(win)
     key = win.sources()[0].key
@@ -113,6 +121,9 @@ def test_nothing_is_written_to_the_reviewed_file(qtbot, demo_path: Path, tmp_pat
         tab.view.selectRow(0)
     win.close()
     QApplication.processEvents()
-    after = (hashlib.sha256(demo_path.read_bytes()).hexdigest(), demo_path.stat().st_mtime_ns,
-             sorted(os.listdir(demo_path.parent)))
+    after = (
+        hashlib.sha256(demo_path.read_bytes()).hexdigest(),
+        demo_path.stat().st_mtime_ns,
+        sorted(os.listdir(demo_path.parent)),
+    )
     assert after == before

@@ -18,16 +18,23 @@ from tests.helpers.dbfactory import DbFactory
 from tests.unit.logrows import BASE, api_row, panel_row
 
 STATUSES = [200, 200, 404, 201, 500, 200, 404, 429, 200, 503, 200]
-API = [api_row(i, status=STATUSES[i % len(STATUSES)], method=("GET", "POST", "PUT")[i % 3],
-               remote_ip=f"198.51.100.{i % 30}") for i in range(1, 400)]
-PANEL = [panel_row(i, date=BASE + timedelta(minutes=i), api_method_status=(None, "OK", "", "Error: x")[i % 4])
-         for i in range(1, 60)]
+API = [
+    api_row(
+        i, status=STATUSES[i % len(STATUSES)], method=("GET", "POST", "PUT")[i % 3], remote_ip=f"198.51.100.{i % 30}"
+    )
+    for i in range(1, 400)
+]
+PANEL = [
+    panel_row(i, date=BASE + timedelta(minutes=i), api_method_status=(None, "OK", "", "Error: x")[i % 4])
+    for i in range(1, 60)
+]
 
 
 @pytest.fixture(scope="module")
 def spec(tmp_path_factory: pytest.TempPathFactory) -> str:
     return DbFactory("sqlite", tmp_path_factory.mktemp("facets")).create(
-        {"api": API, "panel": PANEL}, indexes=[("*", "date"), ("*", "status")])
+        {"api": API, "panel": PANEL}, indexes=[("*", "date"), ("*", "status")]
+    )
 
 
 @pytest.fixture

@@ -126,8 +126,9 @@ def test_the_window_reads_right_or_says_why(qtbot, main_window, case: Case, tmp_
     assert journals.fingerprint(given) == before
 
 
-def test_a_big_private_copy_is_made_off_the_gui_thread(qtbot, main_window, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_big_private_copy_is_made_off_the_gui_thread(
+    qtbot, main_window, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from auditviewer.qt.widgets import source_opener
 
     monkeypatch.setattr(source_opener, "BACKGROUND_COPY_BYTES", 1)  # every copy counts as big here

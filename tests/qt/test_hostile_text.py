@@ -60,7 +60,7 @@ class _RecordingDocument(QtGui.QTextDocument):
         super().__init__()
         self.asked: list[str] = []
 
-    def loadResource(self, kind: int, url) -> None:  # noqa: ANN001, N802 - Qt override
+    def loadResource(self, kind: int, url) -> None:
         self.asked.append(url.toString())
         return None
 
@@ -106,17 +106,28 @@ def db_path(tmp_path: Path, fifo: Path) -> Path:
                          url TEXT, method TEXT, email TEXT, remote_ip TEXT, api_method_status TEXT,
                          user_agent TEXT, "{EXTRA_COLUMN}" TEXT)''')
         conn.execute("CREATE INDEX idx_panel_date ON panel_logs (date)")
-        conn.executemany("INSERT INTO panel_logs VALUES (?, 1, ?, ?, 'GET', ?, '10.0.0.1', ?, ?, ?)",
-                         [(i, f"2025-06-01 10:{i:02d}:00", v, v, v, v, v) for i, v in enumerate(values, start=1)])
-        conn.execute('''CREATE TABLE sms_logs (id INTEGER PRIMARY KEY, business_unit_id INTEGER, date TEXT,
+        conn.executemany(
+            "INSERT INTO panel_logs VALUES (?, 1, ?, ?, 'GET', ?, '10.0.0.1', ?, ?, ?)",
+            [(i, f"2025-06-01 10:{i:02d}:00", v, v, v, v, v) for i, v in enumerate(values, start=1)],
+        )
+        conn.execute("""CREATE TABLE sms_logs (id INTEGER PRIMARY KEY, business_unit_id INTEGER, date TEXT,
                         message_id TEXT, campaign_description TEXT, subscriber_phone TEXT, gateway_name TEXT,
-                        error TEXT)''')
+                        error TEXT)""")
         conn.execute("CREATE INDEX idx_sms_date ON sms_logs (date)")
         rows = []
         for i in range(200):
             value = values[i % 5]  # the first five: markup, the FIFO, a link, &amp;, escaped markup
-            rows.append((i + 1, f"2025-06-01 {8 + i // 60:02d}:{i % 60:02d}:00", f"m{i}", value, "+48123456789",
-                         value, value if i % 3 == 0 else None))
+            rows.append(
+                (
+                    i + 1,
+                    f"2025-06-01 {8 + i // 60:02d}:{i % 60:02d}:00",
+                    f"m{i}",
+                    value,
+                    "+48123456789",
+                    value,
+                    value if i % 3 == 0 else None,
+                )
+            )
         conn.executemany("INSERT INTO sms_logs VALUES (?, 1, ?, ?, ?, ?, ?, ?)", rows)
     return path
 
@@ -188,8 +199,9 @@ def test_the_detail_pane_shows_the_data_as_text(qtbot, panel_tab: LogTab, fifo: 
 def test_top_values_and_filter_chips_show_the_data_as_text(qtbot, panel_tab: LogTab, fifo: Path) -> None:
     values = hostile_values(fifo)
     panel_tab.show_facets("user_agent")
-    qtbot.waitUntil(lambda: not panel_tab.facets.busy and panel_tab.facets.list.topLevelItemCount() == len(values),
-                    timeout=10_000)
+    qtbot.waitUntil(
+        lambda: not panel_tab.facets.busy and panel_tab.facets.list.topLevelItemCount() == len(values), timeout=10_000
+    )
     facets = panel_tab.facets.list
     seen = []
     for i in range(facets.topLevelItemCount()):
@@ -202,8 +214,9 @@ def test_top_values_and_filter_chips_show_the_data_as_text(qtbot, panel_tab: Log
 
     for wanted in ("<b>x</b> &amp; y: the five characters &amp; must stay as they are", "&amp;", values[5]):
         panel_tab.filter_bar.clear()
-        qtbot.waitUntil(lambda: not panel_tab.facets.busy and len(panel_tab.facets.values()) == len(values),
-                        timeout=10_000)
+        qtbot.waitUntil(
+            lambda: not panel_tab.facets.busy and len(panel_tab.facets.values()) == len(values), timeout=10_000
+        )
         row = [v for v, _n in panel_tab.facets.values()].index(wanted)
         with qtbot.waitSignal(panel_tab.model.countChanged, timeout=10_000):
             panel_tab.facets.activate(row)
@@ -219,8 +232,9 @@ def test_top_values_and_filter_chips_show_the_data_as_text(qtbot, panel_tab: Log
         qtbot.waitUntil(lambda: panel_tab.model.total == 1, timeout=10_000)
 
 
-def test_the_window_shows_names_from_the_data_as_text(qtbot, db_path: Path, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_window_shows_names_from_the_data_as_text(
+    qtbot, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     window = MainWindow()
     qtbot.addWidget(window)
     window.resize(1300, 800)
@@ -293,16 +307,17 @@ class _ToolTips:
     shown: list[str] = []
 
     @classmethod
-    def showText(cls, _pos, text: str, _widget=None) -> None:  # noqa: ANN001, N802 - QToolTip's API
+    def showText(cls, _pos, text: str, _widget=None) -> None:
         cls.shown.append(text)
 
     @classmethod
-    def hideText(cls) -> None:  # noqa: N802
+    def hideText(cls) -> None:
         pass
 
 
 def test_the_overview_and_its_charts_show_gateways_and_campaigns_as_text(
-        qtbot, source: Source, fifo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot, source: Source, fifo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(charts_module, "QToolTip", _ToolTips)
     _ToolTips.shown = []
     tab = OverviewTab(source)

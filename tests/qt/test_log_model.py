@@ -20,9 +20,18 @@ BASE = datetime(2025, 3, 1)
 
 
 def api_rows(n: int) -> list[dict]:
-    return [dict(id=i, date=BASE + timedelta(seconds=37 * i), url=f"/v2/Api/item/{i % 13}",
-                 method=("GET", "POST", "PUT", "DELETE")[i % 4], status=(200, 201, 404, 500)[i % 4],
-                 remote_ip=f"192.0.2.{i % 50}", business_unit_id=i % 3) for i in range(1, n + 1)]
+    return [
+        dict(
+            id=i,
+            date=BASE + timedelta(seconds=37 * i),
+            url=f"/v2/Api/item/{i % 13}",
+            method=("GET", "POST", "PUT", "DELETE")[i % 4],
+            status=(200, 201, 404, 500)[i % 4],
+            remote_ip=f"192.0.2.{i % 50}",
+            business_unit_id=i % 3,
+        )
+        for i in range(1, n + 1)
+    ]
 
 
 @pytest.fixture

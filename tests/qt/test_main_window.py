@@ -19,7 +19,7 @@ from auditviewer import app as app_module
 from auditviewer.data.secrets import source_key
 from auditviewer.data.source import LogTable, Source
 from auditviewer.data.views import ConditionState, SavedView
-from auditviewer.qt.models.navigation import ALL_UNITS, NodeKind
+from auditviewer.qt.models.navigation import ALL_UNITS
 from auditviewer.qt.models.settings import MAX_RECENT, Settings, demo_path
 from auditviewer.qt.widgets import main_window as main_window_module
 from auditviewer.qt.widgets import msgbox
@@ -37,8 +37,16 @@ class FakeLogTab(QWidget):
     statusChanged = Signal(str, str, bool)
     activityRequested = Signal(str, str)
 
-    def __init__(self, source: Source, log_key: str, business_unit: int | None = None, utc: bool = True,
-                 parent: QWidget | None = None, table: LogTable | None = None, title: str | None = None) -> None:
+    def __init__(
+        self,
+        source: Source,
+        log_key: str,
+        business_unit: int | None = None,
+        utc: bool = True,
+        parent: QWidget | None = None,
+        table: LogTable | None = None,
+        title: str | None = None,
+    ) -> None:
         super().__init__(parent)
         self.source = source
         self.log_key = log_key
@@ -305,19 +313,22 @@ def test_dropping_a_database_file_opens_it(qtbot, make_window, spec, fake_tabs) 
     window = make_window([])
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(spec)])
-    enter = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(
+        QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     window.dragEnterEvent(enter)
     assert enter.isAccepted()
-    drop = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier)
+    drop = QDropEvent(
+        QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     window.dropEvent(drop)
     assert [s.key for s in window.sources()] == [str(Path(spec).resolve())]
 
     text_only = QMimeData()
     text_only.setText("hello")
-    enter = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, text_only, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(
+        QPoint(10, 10), Qt.DropAction.CopyAction, text_only, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     window.dragEnterEvent(enter)
     assert not enter.isAccepted()
     wait_counted(qtbot, window)
@@ -345,18 +356,23 @@ def test_connect_dialog_opens_the_server_and_recent_servers_ask_again(qtbot, mak
     dialog = window.connect_dialog
     assert dialog is not None and dialog.isVisible()
     assert (dialog.host.text(), dialog.port.value(), dialog.user.text(), dialog.password.text()) == (
-        "127.0.0.1", 1, "auditor", "")
+        "127.0.0.1",
+        1,
+        "auditor",
+        "",
+    )
     qtbot.keyClicks(dialog.password, SECRET)
     dialog.accept()
     assert window.opening()
     qtbot.waitUntil(lambda: not window.opening(), timeout=15_000)
-    assert "Cannot open postgresql://auditor@127.0.0.1:1/audit" == msgbox.shown[-1].title
+    assert msgbox.shown[-1].title == "Cannot open postgresql://auditor@127.0.0.1:1/audit"
     assert SECRET not in msgbox.shown[-1].message
 
 
 @pytest.mark.server
-def test_an_opened_server_source_leaves_no_password_behind(qtbot, make_window, settings_text, tmp_path,
-                                                          fake_tabs) -> None:
+def test_an_opened_server_source_leaves_no_password_behind(
+    qtbot, make_window, settings_text, tmp_path, fake_tabs
+) -> None:
     from sqlalchemy.engine import make_url
 
     factory = DbFactory("postgresql", tmp_path, server_url("postgresql"))
@@ -425,8 +441,9 @@ def test_saved_views_round_trip(qtbot, make_window, spec, tmp_path, fake_tabs) -
     window = make_window([spec])
     key = window.sources()[0].key
     tab = window.open_log(key, "api", 1)
-    tab.state = SavedView("", "api", (ConditionState("status>=500"),), sort="status:asc",
-                          columns=("date", "status"), business_unit=1)
+    tab.state = SavedView(
+        "", "api", (ConditionState("status>=500"),), sort="status:asc", columns=("date", "status"), business_unit=1
+    )
     saved = window.save_current_view("Server errors")
     assert saved.name == "Server errors"
     assert [v.name for v in Settings().saved_views(key)] == ["Server errors"]
@@ -580,8 +597,13 @@ def test_version_and_usage_errors(capsys) -> None:
 
 
 def test_python_dash_m_runs_the_program() -> None:
-    result = subprocess.run([sys.executable, "-m", "auditviewer", "--version"], capture_output=True, text=True,
-                            timeout=60, cwd=Path(__file__).parents[2])
+    result = subprocess.run(
+        [sys.executable, "-m", "auditviewer", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).parents[2],
+    )
     assert result.returncode == 0 and "auditviewer" in result.stdout
 
 

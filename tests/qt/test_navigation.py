@@ -18,16 +18,33 @@ UNITS = [(1, "Main brand"), (2, "Outlet store"), (3, "Empty unit")]
 
 
 def api_rows(n: int) -> list[dict]:
-    return [dict(id=i, date=BASE + timedelta(minutes=i), url=f"/v2/Api/item/{i % 7}", method="GET",
-                 status=(200, 404, 500)[i % 3], remote_ip=f"192.0.2.{i % 20}", business_unit_id=1 + i % 2)
-            for i in range(1, n + 1)]
+    return [
+        dict(
+            id=i,
+            date=BASE + timedelta(minutes=i),
+            url=f"/v2/Api/item/{i % 7}",
+            method="GET",
+            status=(200, 404, 500)[i % 3],
+            remote_ip=f"192.0.2.{i % 20}",
+            business_unit_id=1 + i % 2,
+        )
+        for i in range(1, n + 1)
+    ]
 
 
 def login_rows(n: int) -> list[dict]:
-    return [dict(id=i, date=BASE + timedelta(hours=i), name="Anna Kowalska", email="anna@example.com",
-                 login="successful" if i % 4 else "failed", remote_ip="198.51.100.7",
-                 business_unit_id=None if i % 5 == 0 else 1)
-            for i in range(1, n + 1)]
+    return [
+        dict(
+            id=i,
+            date=BASE + timedelta(hours=i),
+            name="Anna Kowalska",
+            email="anna@example.com",
+            login="successful" if i % 4 else "failed",
+            remote_ip="198.51.100.7",
+            business_unit_id=None if i % 5 == 0 else 1,
+        )
+        for i in range(1, n + 1)
+    ]
 
 
 @pytest.fixture
@@ -111,8 +128,7 @@ def test_a_log_that_cannot_be_read_is_shown_disabled_with_the_reason(qtbot, mode
 
 
 def test_saved_views_appear_sorted_under_the_source(qtbot, qtmodeltester, model, source) -> None:
-    views = [SavedView("errors", "api", (ConditionState("status>=500"),)),
-             SavedView("Anna", "logins", business_unit=1)]
+    views = [SavedView("errors", "api", (ConditionState("status>=500"),)), SavedView("Anna", "logins", business_unit=1)]
     root = model.add_source(source, views)
     folder = model.views_folder_index(source.key)
     assert folder.parent() == root and folder.data() == SAVED_VIEWS

@@ -90,8 +90,7 @@ def test_double_clicking_a_line_opens_its_rows_in_the_log_tab(qtbot, window: Mai
     assert isinstance(logins, LogTab) and logins.log_key == "logins"
     link = bursts.finding.items[row].link
     assert [c.text() for c in logins.filter_bar.conditions()] == list(link.conditions)
-    assert (logins.filter_bar.filter().time_from, logins.filter_bar.filter().time_to) == (link.time_from,
-                                                                                          link.time_to)
+    assert (logins.filter_bar.filter().time_from, logins.filter_bar.filter().time_to) == (link.time_from, link.time_to)
     qtbot.waitUntil(lambda: logins.model.total is not None, timeout=10_000)
     assert logins.model.total == 6  # the six accounts it tried
 
@@ -111,7 +110,7 @@ def test_a_chart_exports_to_png(qtbot, window: MainWindow, tmp_path: Path, monke
     target = tmp_path / "gateways.png"
     asked = []
 
-    def save_as(_parent, _title, suggested, _filter):  # noqa: ANN001, ANN202
+    def save_as(_parent, _title, suggested, _filter):
         asked.append(suggested)
         return str(target), ""
 
@@ -123,13 +122,13 @@ def test_a_chart_exports_to_png(qtbot, window: MainWindow, tmp_path: Path, monke
     image = QImage(str(target))
     assert (image.width(), image.height()) == (1400, 500)
     # Hovering the first bar (horizontal bars: the category is on y) names it with its value.
-    assert gateways.chart.hover_text(QPointF(1.0, 0.0)).splitlines() == [planted.BAD_GATEWAY,
-                                                                        "Failed (% of sends): 30"]
+    assert gateways.chart.hover_text(QPointF(1.0, 0.0)).splitlines() == [planted.BAD_GATEWAY, "Failed (% of sends): 30"]
     assert gateways.chart.hover_text(QPointF(1.0, 0.5)) == ""  # between the bars
 
 
-def test_the_overview_exports_to_pdf_through_the_report_renderer(qtbot, window: MainWindow,
-                                                                   tmp_path: Path, monkeypatch) -> None:
+def test_the_overview_exports_to_pdf_through_the_report_renderer(
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch
+) -> None:
     tab = activate_overview(qtbot, window)
     target = tmp_path / "overview.pdf"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_args: (str(target), ""))
@@ -191,8 +190,7 @@ def test_times_switch_and_saving_a_view_skips_the_overview(qtbot, window: MainWi
     assert card(tab, "failed_login_bursts").finding.severity is Severity.ERROR
 
 
-def test_print_draws_the_report_on_the_printer_chosen(qtbot, window: MainWindow, tmp_path: Path,
-                                                     monkeypatch) -> None:
+def test_print_draws_the_report_on_the_printer_chosen(qtbot, window: MainWindow, tmp_path: Path, monkeypatch) -> None:
     from PySide6.QtPrintSupport import QPrintDialog, QPrinter
     from PySide6.QtWidgets import QDialog
 

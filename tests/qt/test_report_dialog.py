@@ -14,9 +14,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 from pypdf import PdfReader
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPageLayout
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog, QPrintPreviewWidget
-from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QDialog, QFileDialog, QMenu, QPushButton
 
 from auditviewer.data.export import to_text
@@ -27,8 +27,8 @@ from auditviewer.qt.report.painter import layout_for_area
 from auditviewer.qt.widgets import msgbox
 from auditviewer.qt.widgets import report_dialog as report_dialog_module
 from auditviewer.qt.widgets.report_dialog import ReportDialog, ReportJob, report_query
-from tests.qt.test_report_pdf import pages_text
 from tests.helpers.qtwait import wait_tab_ready
+from tests.qt.test_report_pdf import pages_text
 
 
 @pytest.fixture
@@ -68,8 +68,13 @@ def test_the_file_menu_offers_reports_of_the_current_tab(qtbot, window) -> None:
     assert "&Print…" in texts and "Print pre&view…" in texts
     export = window.findChild(QMenu, "exportMenu")
     assert [a.text() for a in export.actions()] == ["&PDF…", "&Excel (.xlsx)…", "&CSV…"]
-    everything = (actions.print_action, actions.preview_action, actions.pdf_action, actions.xlsx_action,
-                  actions.csv_action)
+    everything = (
+        actions.print_action,
+        actions.preview_action,
+        actions.pdf_action,
+        actions.xlsx_action,
+        actions.csv_action,
+    )
     assert not any(a.isEnabled() for a in everything)  # no log tab yet
     tab = window.open_log(window.sources()[0].key, "api")
     wait_tab_ready(qtbot, tab)
@@ -122,8 +127,14 @@ def test_pdf_and_excel_exports_take_the_dialog_options(qtbot, window, tab, tmp_p
     dialog.sign_off_edit.setText("Prepared by Anna Nowak")
     dialog.mask_box.setChecked(True)
     options = dialog.options()
-    assert options == ReportOptions(title="Quarterly API review <draft>", mask=True, orientation="landscape",
-                                    sign_off="Prepared by Anna Nowak", include_chart=False, zone=tab.zone)
+    assert options == ReportOptions(
+        title="Quarterly API review <draft>",
+        mask=True,
+        orientation="landscape",
+        sign_off="Prepared by Anna Nowak",
+        include_chart=False,
+        zone=tab.zone,
+    )
     job = accept(qtbot, window, dialog)
     assert finished(qtbot, job) == "done"
     texts = pages_text(pdf, (0, -1))
@@ -334,13 +345,13 @@ def test_the_real_preview_widget_gets_every_page(qtbot, window, tab) -> None:
     dialog.close()
     assert finished(qtbot, job) == "done"
     # Exactly the pages the report has on that paper, as "Page X of Y" counted them.
-    assert pages == layout_for_area(job.report, orientation, area.width(), area.height(),
-                                    job.report.sample()).pages()
+    assert pages == layout_for_area(job.report, orientation, area.width(), area.height(), job.report.sample()).pages()
 
 
 @pytest.mark.parametrize("chart", ["the tab's", "a stand-in"])
-def test_the_tab_chart_goes_into_the_pdf_when_there_is_one(qtbot, window, tab, tmp_path: Path,
-                                                           monkeypatch, chart: str) -> None:
+def test_the_tab_chart_goes_into_the_pdf_when_there_is_one(
+    qtbot, window, tab, tmp_path: Path, monkeypatch, chart: str
+) -> None:
     if chart == "a stand-in" or not callable(getattr(tab, "timeline_image", None)):
         image = QImage(800, 200, QImage.Format.Format_RGB32)
         image.fill(QColor("#e45756"))

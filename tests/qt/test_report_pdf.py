@@ -96,10 +96,14 @@ def test_the_pdf_says_what_it_holds_on_every_page(demo: Source, tmp_path: Path) 
     assert PdfReader(path).metadata.title == "API logs"
 
 
-def test_html_in_data_prints_as_text_and_long_cells_are_elided(sqlite_db: DbFactory, tmp_path: Path,
-                                                                monkeypatch) -> None:
-    rows = [panel_row(1, url=HOSTILE, email=HOSTILE), panel_row(2, url=LONG_URL, user_agent="Mozilla/5.0 " * 40),
-            panel_row(3, url="line one\nline two\ttabbed")]
+def test_html_in_data_prints_as_text_and_long_cells_are_elided(
+    sqlite_db: DbFactory, tmp_path: Path, monkeypatch
+) -> None:
+    rows = [
+        panel_row(1, url=HOSTILE, email=HOSTILE),
+        panel_row(2, url=LONG_URL, user_agent="Mozilla/5.0 " * 40),
+        panel_row(3, url="line one\nline two\ttabbed"),
+    ]
     drawn: list[tuple[QRectF, int, str, QFont]] = []
     original = QPainter.drawText
 
@@ -110,8 +114,11 @@ def test_html_in_data_prints_as_text_and_long_cells_are_elided(sqlite_db: DbFact
 
     monkeypatch.setattr(QPainter, "drawText", recording)
     with open_source(sqlite_db.create({"panel": rows})) as source:
-        query = LogQuery(source.log("panel"), sort=Sort("id", False),
-                         columns=["id", "date", "url", "method", "email", "remote_ip", "user_agent"])
+        query = LogQuery(
+            source.log("panel"),
+            sort=Sort("id", False),
+            columns=["id", "date", "url", "method", "email", "remote_ip", "user_agent"],
+        )
         path = tmp_path / "hostile.pdf"
         write_pdf(build_report(query, ReportOptions(title=HOSTILE)), path)
     text = " ".join(pages_text(path))
@@ -120,20 +127,25 @@ def test_html_in_data_prints_as_text_and_long_cells_are_elided(sqlite_db: DbFact
     assert "/v2/Api/Subscribers/segment0/" in text and "…" in text
     assert "line one line two tabbed" in text
     # Nothing single-line is wider than its box: a long cell never runs into the next column.
-    single = [(rect, flags, value, font) for rect, flags, value, font in drawn
-              if not flags & int(Qt.TextFlag.TextWordWrap)]
+    single = [
+        (rect, flags, value, font) for rect, flags, value, font in drawn if not flags & int(Qt.TextFlag.TextWordWrap)
+    ]
     assert len(single) > 20
     for rect, _flags, value, font in single:
         assert QFontMetricsF(font).horizontalAdvance(value) <= rect.width() + 0.01, value
 
 
 def test_landscape_when_the_columns_need_it(demo: Source, tmp_path: Path) -> None:
-    panel = LogQuery(demo.log("panel"), columns=["id", "date", "url", "method", "email", "remote_ip",
-                                                 "api_method_status"])
+    panel = LogQuery(
+        demo.log("panel"), columns=["id", "date", "url", "method", "email", "remote_ip", "api_method_status"]
+    )
     api = LogQuery(demo.log("api"), columns=["id", "date", "method", "status", "remote_ip"])
-    for query, options, landscape in ((panel, ReportOptions(), True), (api, ReportOptions(), False),
-                                      (panel, ReportOptions(orientation="portrait"), False),
-                                      (api, ReportOptions(orientation="landscape"), True)):
+    for query, options, landscape in (
+        (panel, ReportOptions(), True),
+        (api, ReportOptions(), False),
+        (panel, ReportOptions(orientation="portrait"), False),
+        (api, ReportOptions(orientation="landscape"), True),
+    ):
         path = tmp_path / "orientation.pdf"
         report = build_report(query, options, limit=50)
         write_pdf(report, path)
@@ -167,15 +179,22 @@ def test_page_x_of_y_is_exact_at_every_boundary(sqlite_db: DbFactory, tmp_path: 
 def test_csv_xlsx_and_pdf_hold_the_same_rows(sqlite_db: DbFactory, tmp_path: Path) -> None:
     import openpyxl
 
-    rows = [{**api_row(i, status=(200, 500)[i % 2], url=f"/v2/Api/Thing{i % 7}"), "id": 100_000 + i}
-            for i in range(1, 121)]
+    rows = [
+        {**api_row(i, status=(200, 500)[i % 2], url=f"/v2/Api/Thing{i % 7}"), "id": 100_000 + i} for i in range(1, 121)
+    ]
     with open_source(sqlite_db.create({"api": rows})) as source:
-        query = LogQuery(source.log("api"), Filter((parse_condition("status=500"),)), Sort("url", False),
-                         ["id", "url", "status", "date"])
+        query = LogQuery(
+            source.log("api"),
+            Filter((parse_condition("status=500"),)),
+            Sort("url", False),
+            ["id", "url", "status", "date"],
+        )
         csv_ids = [row[0] for row in csv.reader(io.StringIO(to_text(query, "csv"), newline=""))][1:]
         export(query, "xlsx", tmp_path / "same.xlsx")
-        xlsx_ids = [str(r[0]) for r in openpyxl.load_workbook(tmp_path / "same.xlsx").worksheets[0]
-                    .iter_rows(min_row=2, values_only=True)]
+        xlsx_ids = [
+            str(r[0])
+            for r in openpyxl.load_workbook(tmp_path / "same.xlsx").worksheets[0].iter_rows(min_row=2, values_only=True)
+        ]
         assert export(query, "pdf", tmp_path / "same.pdf") == len(csv_ids) == 60
     pdf_ids = re.findall(r"\b100\d{3}\b", " ".join(pages_text(tmp_path / "same.pdf")))
     assert csv_ids == xlsx_ids == pdf_ids
@@ -190,8 +209,9 @@ def test_masking_and_the_chart(sqlite_db: DbFactory, tmp_path: Path) -> None:
     image.save(buffer, "PNG")
     with open_source(sqlite_db.create({"panel": rows})) as source:
         query = LogQuery(source.log("panel"), columns=["id", "email", "remote_ip"])
-        report = build_report(query, ReportOptions(mask=True, include_chart=True),
-                              chart_png=bytes(buffer.data().data()))
+        report = build_report(
+            query, ReportOptions(mask=True, include_chart=True), chart_png=bytes(buffer.data().data())
+        )
         write_pdf(report, tmp_path / "masked.pdf")
         unmasked = build_report(query, ReportOptions(include_chart=False), chart_png=b"ignored")
         assert unmasked.chart_png is None
@@ -208,8 +228,9 @@ def test_cancelling_leaves_no_file(demo: Source, tmp_path: Path) -> None:
     report = build_report(LogQuery(demo.log("api")), ReportOptions())
     seen: list[int] = []
     with pytest.raises(QueryCancelled):
-        write_pdf(report, out / "new.pdf", progress=lambda page, _total: seen.append(page),
-                  cancelled=lambda: bool(seen))
+        write_pdf(
+            report, out / "new.pdf", progress=lambda page, _total: seen.append(page), cancelled=lambda: bool(seen)
+        )
     with pytest.raises(QueryCancelled):
         write_pdf(report, out / "earlier.pdf", cancelled=lambda: True)
     assert seen == [1]
@@ -246,9 +267,30 @@ def test_a_pdf_reaches_a_fifo_whole_and_a_link_stays_a_link(demo: Source, tmp_pa
 
 def test_the_cli_writes_a_pdf_report(demo_path: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "logins.pdf"
-    code = main(["export", str(demo_path), "--log", "logins", "--where", "login=failed", "--format", "pdf",
-                 "--title", "Failed logins <June>", "--landscape", "--mask", "--tz", "Europe/Warsaw",
-                 "--sign-off", "Checked by J. Smith", "--limit", "30", "-o", str(out)])
+    code = main(
+        [
+            "export",
+            str(demo_path),
+            "--log",
+            "logins",
+            "--where",
+            "login=failed",
+            "--format",
+            "pdf",
+            "--title",
+            "Failed logins <June>",
+            "--landscape",
+            "--mask",
+            "--tz",
+            "Europe/Warsaw",
+            "--sign-off",
+            "Checked by J. Smith",
+            "--limit",
+            "30",
+            "-o",
+            str(out),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert "wrote 30 rows" in capsys.readouterr().err
     texts = pages_text(out)
@@ -258,8 +300,7 @@ def test_the_cli_writes_a_pdf_report(demo_path: Path, tmp_path: Path, capsys) ->
     assert "Checked by J. Smith" in texts[-1] and f"Page {len(texts)} of {len(texts)}" in texts[-1]
     assert not re.search(r"[a-z]{3,}\.[a-z]+@", " ".join(texts))  # no whole e-mail address
     with pytest.raises(SystemExit) as exit_info:
-        main(["export", str(demo_path), "--log", "api", "--format", "pdf", "--portrait", "--landscape",
-              "-o", str(out)])
+        main(["export", str(demo_path), "--log", "api", "--format", "pdf", "--portrait", "--landscape", "-o", str(out)])
     assert exit_info.value.code == 2 and "not allowed with" in capsys.readouterr().err
 
 
@@ -291,8 +332,14 @@ print(QGuiApplication.platformName(), "PySide6.QtWidgets" in sys.modules, "PySid
 def test_pdfs_need_no_widgets_and_no_display(demo_path: Path, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     env["PYTHONPATH"] = str(ROOT)
-    done = subprocess.run([sys.executable, "-c", SCRIPT, str(demo_path), str(tmp_path / "x.pdf")], env=env,
-                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(demo_path), str(tmp_path / "x.pdf")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["offscreen", "False", "False"]
     assert len(PdfReader(tmp_path / "x.pdf").pages) >= 1

@@ -84,8 +84,9 @@ def window_texts(window: MainWindow) -> str:
 
 
 @pytest.mark.parametrize("case", FAILING, ids=lambda c: c.id)
-def test_a_url_that_fails_leaks_its_password_nowhere(qtbot, make_window, log_file, isolated_settings,
-                                                     case: SecretCase) -> None:
+def test_a_url_that_fails_leaks_its_password_nowhere(
+    qtbot, make_window, log_file, isolated_settings, case: SecretCase
+) -> None:
     window = make_window()
     window.open_source(case.url)
     qtbot.waitUntil(lambda: not window.opening(), timeout=20_000)
@@ -114,8 +115,9 @@ def test_a_url_that_fails_leaks_its_password_nowhere(qtbot, make_window, log_fil
 
 
 @pytest.mark.server
-def test_an_opened_server_source_leaks_its_password_nowhere(qtbot, make_window, log_file, isolated_settings,
-                                                            tmp_path) -> None:
+def test_an_opened_server_source_leaks_its_password_nowhere(
+    qtbot, make_window, log_file, isolated_settings, tmp_path
+) -> None:
     factory = DbFactory("postgresql", tmp_path, server_url("postgresql"))
     try:
         spec = factory.create({"api": [api_row(i) for i in range(1, 31)]})

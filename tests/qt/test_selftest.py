@@ -16,21 +16,31 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_selftest_passes_and_says_what_it_checked(tmp_path: Path) -> None:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path))
-    done = subprocess.run([sys.executable, "-m", "auditviewer", "--selftest"], capture_output=True, text=True,
-                          cwd=ROOT, env=env, timeout=180)
+    done = subprocess.run(
+        [sys.executable, "-m", "auditviewer", "--selftest"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
-    for step in ("bundled modules import", "time zones found", "demo database created", "filtered query",
-                 "main window opens the database", "report page rendered to PDF"):
+    for step in (
+        "bundled modules import",
+        "time zones found",
+        "demo database created",
+        "filtered query",
+        "main window opens the database",
+        "report page rendered to PDF",
+    ):
         assert f"ok   {step}" in done.stdout
     assert done.stdout.strip().endswith("selftest passed")
 
 
 def test_selftest_reports_a_failure_and_exits_1(tmp_path: Path) -> None:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path))
-    probe = ("import sys, auditviewer.selftest as s; s.BUNDLED_MODULES = ('no_such_driver',); "
-             "sys.exit(s.run())")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, env=env,
-                          timeout=180)
+    probe = "import sys, auditviewer.selftest as s; s.BUNDLED_MODULES = ('no_such_driver',); sys.exit(s.run())"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, env=env, timeout=180)
     assert done.returncode == 1
     assert "FAIL bundled modules import" in done.stdout and "no_such_driver" in done.stdout
     assert "selftest FAILED: bundled modules import" in done.stdout

@@ -22,15 +22,23 @@ from tests.helpers.dbfactory import DbFactory
 from tests.unit.logrows import BASE, api_row
 
 STATUSES = [200, 201, 404, 200, 500, 204, 200, 429, 200, 503]
-ROWS = [api_row(i, date=BASE + timedelta(minutes=i * 7, seconds=i % 50), status=STATUSES[i % len(STATUSES)],
-                remote_ip=f"192.0.2.{i % 5}") for i in range(1, 1201)]  # about 6 days
+ROWS = [
+    api_row(
+        i,
+        date=BASE + timedelta(minutes=i * 7, seconds=i % 50),
+        status=STATUSES[i % len(STATUSES)],
+        remote_ip=f"192.0.2.{i % 5}",
+    )
+    for i in range(1, 1201)
+]  # about 6 days
 OUTCOME_SQL = {"ok": "status < 400", "4xx": "status >= 400 AND status < 500", "5xx": "status >= 500"}
 
 
 @pytest.fixture(scope="module")
 def db_path(tmp_path_factory: pytest.TempPathFactory) -> str:
     return DbFactory("sqlite", tmp_path_factory.mktemp("timeline")).create(
-        {"api": ROWS}, indexes=[("*", "date"), ("*", "status")])
+        {"api": ROWS}, indexes=[("*", "date"), ("*", "status")]
+    )
 
 
 @pytest.fixture
@@ -50,8 +58,10 @@ def open_tab(qtbot, source: Source) -> LogTab:
 
 
 def wait_chart(qtbot, tab: LogTab) -> None:
-    qtbot.waitUntil(lambda: tab.timeline.timeline is not None and not tab.timeline.busy
-                    and tab.model.total is not None, timeout=10_000)
+    qtbot.waitUntil(
+        lambda: tab.timeline.timeline is not None and not tab.timeline.busy and tab.model.total is not None,
+        timeout=10_000,
+    )
 
 
 @pytest.fixture
@@ -64,9 +74,13 @@ def tab(qtbot, source: Source) -> Iterator[LogTab]:
 def sql_counts(path: str, edges: tuple[datetime, ...], outcome: str, where: str = "1 = 1") -> list[int]:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        return [conn.execute(f"SELECT count(*) FROM api_logs WHERE date >= ? AND date < ? AND ({outcome}) "
-                             f"AND ({where})", (a.strftime("%Y-%m-%d %H:%M:%S"), b.strftime("%Y-%m-%d %H:%M:%S")))
-                .fetchone()[0] for a, b in zip(edges, edges[1:])]
+        return [
+            conn.execute(
+                f"SELECT count(*) FROM api_logs WHERE date >= ? AND date < ? AND ({outcome}) AND ({where})",
+                (a.strftime("%Y-%m-%d %H:%M:%S"), b.strftime("%Y-%m-%d %H:%M:%S")),
+            ).fetchone()[0]
+            for a, b in zip(edges, edges[1:])
+        ]
     finally:
         conn.close()
 
@@ -82,8 +96,9 @@ def drawn_bars(tab: LogTab) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarra
 
 
 def send_mouse(widget, kind: QEvent.Type, pos: QPoint, button: Qt.MouseButton, buttons: Qt.MouseButton) -> None:
-    event = QMouseEvent(kind, QPointF(pos), QPointF(widget.mapToGlobal(pos)), button, buttons,
-                        Qt.KeyboardModifier.NoModifier)
+    event = QMouseEvent(
+        kind, QPointF(pos), QPointF(widget.mapToGlobal(pos)), button, buttons, Qt.KeyboardModifier.NoModifier
+    )
     QApplication.sendEvent(widget, event)
 
 
@@ -141,8 +156,7 @@ def test_the_chart_follows_the_filter(qtbot, tab: LogTab, db_path: str) -> None:
         tab.add_condition(parse_condition("remote_ip=192.0.2.3"))
     timeline = tab.timeline.timeline
     bars = drawn_bars(tab)
-    assert bars["5xx"][2].tolist() == sql_counts(db_path, timeline.edges, OUTCOME_SQL["5xx"],
-                                                 "remote_ip = '192.0.2.3'")
+    assert bars["5xx"][2].tolist() == sql_counts(db_path, timeline.edges, OUTCOME_SQL["5xx"], "remote_ip = '192.0.2.3'")
     assert timeline.total == sum(1 for r in ROWS if r["remote_ip"] == "192.0.2.3")
 
 
@@ -171,7 +185,9 @@ def test_dragging_a_region_makes_it_the_time_filter_and_back_restores(qtbot, tab
     with qtbot.waitSignal(tab.timeline.updated, timeout=10_000):
         qtbot.mouseClick(tab.timeline.back, Qt.MouseButton.LeftButton)
     assert (tab.filter_bar.filter().time_from, tab.filter_bar.filter().time_to) == (
-        timeline.edges[40], timeline.edges[100])
+        timeline.edges[40],
+        timeline.edges[100],
+    )
     with qtbot.waitSignal(tab.timeline.updated, timeout=10_000):
         qtbot.mouseClick(tab.timeline.back, Qt.MouseButton.LeftButton)
     assert tab.filter_bar.describe_time() == "Any time" and tab.filter_bar.filter().time_from is None
@@ -197,11 +213,14 @@ def test_hovering_a_bar_tells_its_range_and_counts(qtbot, tab: LogTab, db_path: 
     timeline = tab.timeline.timeline
     k = 30
     text = tab.timeline.hover_text(timeline.edges[k] + timedelta(minutes=1))
-    counts = {key: sql_counts(db_path, timeline.edges[k:k + 2], sql)[0] for key, sql in OUTCOME_SQL.items()}
+    counts = {key: sql_counts(db_path, timeline.edges[k : k + 2], sql)[0] for key, sql in OUTCOME_SQL.items()}
     assert text.splitlines() == [
         f"{timeline.edges[k]:%Y-%m-%d %H:%M:%S} – {timeline.edges[k + 1]:%Y-%m-%d %H:%M:%S}",
-        f"2xx/3xx: {counts['ok']}", f"4xx: {counts['4xx']}", f"5xx: {counts['5xx']}",
-        f"Total: {sum(counts.values())}"]
+        f"2xx/3xx: {counts['ok']}",
+        f"4xx: {counts['4xx']}",
+        f"5xx: {counts['5xx']}",
+        f"Total: {sum(counts.values())}",
+    ]
     assert tab.timeline.hover_text(timeline.edges[0] - timedelta(hours=1)) == ""
 
 

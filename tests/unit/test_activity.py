@@ -27,10 +27,18 @@ def at(minutes: int) -> datetime:
 
 PANEL = [
     dict(id=1, date=at(0), url="/Dashboard", method="GET", email=EMAIL, remote_ip=IP, api_method_status=None),
-    dict(id=2, date=at(10), url="/Lists/Import", method="POST", email=EMAIL, remote_ip=OTHER_IP,
-         api_method_status="Error: Validation failed"),
-    dict(id=3, date=at(20), url="/Dashboard", method="GET", email="bob@example.com", remote_ip=IP,
-         api_method_status=None),
+    dict(
+        id=2,
+        date=at(10),
+        url="/Lists/Import",
+        method="POST",
+        email=EMAIL,
+        remote_ip=OTHER_IP,
+        api_method_status="Error: Validation failed",
+    ),
+    dict(
+        id=3, date=at(20), url="/Dashboard", method="GET", email="bob@example.com", remote_ip=IP, api_method_status=None
+    ),
     dict(id=4, date=at(40), url="/Segments", method="GET", email=EMAIL, remote_ip=IP, api_method_status="OK"),
 ]
 API = [
@@ -44,14 +52,27 @@ LOGINS = [
     dict(id=3, date=at(10), name="Bob", email="bob@example.com", login="successful", remote_ip=IP),
     dict(id=4, date=at(50), name="Anna", email=EMAIL, login="successful", remote_ip=OTHER_IP),
 ]
-SMS = [dict(id=1, date=at(1), message_id="m1", campaign_description="c", subscriber_phone="+48500",
-            gateway_name="g", error=None)]
+SMS = [
+    dict(
+        id=1,
+        date=at(1),
+        message_id="m1",
+        campaign_description="c",
+        subscriber_phone="+48500",
+        gateway_name="g",
+        error=None,
+    )
+]
 
 
 @pytest.fixture
 def source(db: DbFactory) -> Iterator[Source]:
-    src = open_source(db.create({"panel": PANEL, "api": API, "logins": LOGINS, "sms": SMS},
-                                indexes=(("*", "date"), ("*", "email"), ("*", "remote_ip"))))
+    src = open_source(
+        db.create(
+            {"panel": PANEL, "api": API, "logins": LOGINS, "sms": SMS},
+            indexes=(("*", "date"), ("*", "email"), ("*", "remote_ip")),
+        )
+    )
     yield src
     src.close()
 
@@ -65,8 +86,12 @@ def test_activity_of_an_email_merges_panel_and_logins_newest_first(source: Sourc
     table = activity_table(source, "email", EMAIL)
     got = [(r["log"], r["row_id"], r["date"]) for r in rows(LogQuery(table))]
     assert got == [
-        ("User logins", 4, at(50)), ("Panel logs", 4, at(40)), ("Panel logs", 2, at(10)),
-        ("Panel logs", 1, at(0)), ("User logins", 2, at(-4)), ("User logins", 1, at(-5)),
+        ("User logins", 4, at(50)),
+        ("Panel logs", 4, at(40)),
+        ("Panel logs", 2, at(10)),
+        ("Panel logs", 1, at(0)),
+        ("User logins", 2, at(-4)),
+        ("User logins", 1, at(-5)),
     ]
     assert LogQuery(table).count() == 6
 
@@ -76,8 +101,14 @@ def test_activity_of_an_ip_takes_in_api_calls(source: Source) -> None:
     got = rows(LogQuery(table))
     assert [(r["log"], r["row_id"]) for r in got] == [
         # at(10) ties: the synthetic id (row id * 4 + log number) orders them, 3*4+2 > 2*4+1
-        ("Panel logs", 4), ("Panel logs", 3), ("User logins", 3), ("API logs", 2), ("API logs", 1),
-        ("Panel logs", 1), ("User logins", 2), ("User logins", 1),
+        ("Panel logs", 4),
+        ("Panel logs", 3),
+        ("User logins", 3),
+        ("API logs", 2),
+        ("API logs", 1),
+        ("Panel logs", 1),
+        ("User logins", 2),
+        ("User logins", 1),
     ]
     assert all(r["remote_ip"] == IP for r in got)
     by_key = {(r["log"], r["row_id"]): r for r in got}
@@ -160,33 +191,51 @@ def test_a_source_without_such_logs_is_said_in_words(db: DbFactory) -> None:
 def test_sqlite_logs_with_different_timestamp_forms_still_merge_in_time_order(tmp_path: Path) -> None:
     path = tmp_path / "mixed.db"
     with sqlite3.connect(path) as con:
-        con.execute("CREATE TABLE panel_logs (id INTEGER PRIMARY KEY, date TEXT NOT NULL, url TEXT, method TEXT,"
-                    " email TEXT, remote_ip TEXT)")
-        con.execute("CREATE TABLE user_logins (id INTEGER PRIMARY KEY, date TEXT NOT NULL, name TEXT, email TEXT,"
-                    " login TEXT, remote_ip TEXT)")
-        con.executemany("INSERT INTO panel_logs VALUES (?, ?, '/x', 'GET', ?, ?)",
-                        [(1, "2025-06-01T12:00:00Z", EMAIL, IP), (2, "2025-06-01T12:00:20Z", EMAIL, IP)])
-        con.executemany("INSERT INTO user_logins VALUES (?, ?, 'Anna', ?, 'successful', ?)",
-                        [(1, "2025-06-01 12:00:10", EMAIL, IP), (2, "2025-06-01 12:00:30", EMAIL, IP)])
+        con.execute(
+            "CREATE TABLE panel_logs (id INTEGER PRIMARY KEY, date TEXT NOT NULL, url TEXT, method TEXT,"
+            " email TEXT, remote_ip TEXT)"
+        )
+        con.execute(
+            "CREATE TABLE user_logins (id INTEGER PRIMARY KEY, date TEXT NOT NULL, name TEXT, email TEXT,"
+            " login TEXT, remote_ip TEXT)"
+        )
+        con.executemany(
+            "INSERT INTO panel_logs VALUES (?, ?, '/x', 'GET', ?, ?)",
+            [(1, "2025-06-01T12:00:00Z", EMAIL, IP), (2, "2025-06-01T12:00:20Z", EMAIL, IP)],
+        )
+        con.executemany(
+            "INSERT INTO user_logins VALUES (?, ?, 'Anna', ?, 'successful', ?)",
+            [(1, "2025-06-01 12:00:10", EMAIL, IP), (2, "2025-06-01 12:00:30", EMAIL, IP)],
+        )
     con.close()
     with open_source(path) as src:
         query = LogQuery(activity_table(src, "email", EMAIL))
         got = [(r["log"], r["date"]) for r in rows(query)]
-        assert got == [("User logins", T + timedelta(seconds=30)), ("Panel logs", T + timedelta(seconds=20)),
-                       ("User logins", T + timedelta(seconds=10)), ("Panel logs", T)]
+        assert got == [
+            ("User logins", T + timedelta(seconds=30)),
+            ("Panel logs", T + timedelta(seconds=20)),
+            ("User logins", T + timedelta(seconds=10)),
+            ("Panel logs", T),
+        ]
         after = query.after(query.first(1).keys[0], 10)
         assert len(after) == 3
         assert LogQuery(query.table, Filter(time_from=T + timedelta(seconds=15))).count() == 2
 
 
 def test_tables_and_columns_named_in_another_case_still_merge(db: DbFactory) -> None:
-    spec = db.create({"panel": PANEL, "logins": LOGINS},
-                     table_names={"panel": "Panel_Logs", "logins": "User_Logins"},
-                     column_names={"panel": {"remote_ip": "Remote_IP", "date": "Date"},
-                                   "logins": {"email": "EMail", "id": "ID"}})
+    spec = db.create(
+        {"panel": PANEL, "logins": LOGINS},
+        table_names={"panel": "Panel_Logs", "logins": "User_Logins"},
+        column_names={"panel": {"remote_ip": "Remote_IP", "date": "Date"}, "logins": {"email": "EMail", "id": "ID"}},
+    )
     with open_source(spec) as src:
         got = rows(LogQuery(activity_table(src, "ip", IP)))
         assert [(r["log"], r["row_id"]) for r in got] == [
-            ("Panel logs", 4), ("Panel logs", 3), ("User logins", 3), ("Panel logs", 1), ("User logins", 2),
-            ("User logins", 1)]
+            ("Panel logs", 4),
+            ("Panel logs", 3),
+            ("User logins", 3),
+            ("Panel logs", 1),
+            ("User logins", 2),
+            ("User logins", 1),
+        ]
         assert LogQuery(activity_table(src, "email", EMAIL)).count() == 6

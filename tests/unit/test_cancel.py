@@ -22,7 +22,7 @@ from tests.unit.logrows import api_row
 # uses its SEQUENCE engine (seq_1_to_N tables); MySQL proper has no such tables.
 HEAVY = {
     "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000000) "
-              "SELECT count(*) FROM c",
+    "SELECT count(*) FROM c",
     "postgresql": "SELECT count(*) FROM (SELECT generate_series(1, 2000000000)) AS heavy",
     "mysql": "SELECT sum(a.seq * b.seq) FROM seq_1_to_100000 AS a, seq_1_to_10000 AS b",
 }
@@ -58,7 +58,7 @@ def _run_in_thread(query: LogQuery, statement: str, token: CancelToken) -> tuple
     def work() -> None:
         try:
             outcome["result"] = query._run(sa.text(statement), lambda r: r.scalar(), token)
-        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+        except BaseException as exc:
             outcome["error"] = exc
 
     thread = threading.Thread(target=work, name="heavy-query", daemon=True)
@@ -116,8 +116,13 @@ def test_cancelled_token_stops_before_anything_runs(source: Source) -> None:
     token = CancelToken()
     token.cancel()
     assert token.cancelled
-    for call in (lambda: query.count(token), lambda: query.first(10, token), lambda: query.facets("status", token=token),
-                 lambda: list(query.iter_rows(token)), lambda: query.key_samples(2, token)):
+    for call in (
+        lambda: query.count(token),
+        lambda: query.first(10, token),
+        lambda: query.facets("status", token=token),
+        lambda: list(query.iter_rows(token)),
+        lambda: query.key_samples(2, token),
+    ):
         with pytest.raises(QueryCancelled, match="the query was cancelled"):
             call()
     assert sent == []

@@ -33,8 +33,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 
 def snapshot(path: Path) -> tuple[str, int, list[str]]:
-    return (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns,
-            sorted(os.listdir(path.parent)))
+    return (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns, sorted(os.listdir(path.parent)))
 
 
 def test_info_lists_logs_counts_units_and_indexes(capsys, demo_db: Path) -> None:
@@ -60,9 +59,25 @@ def test_info_json_is_machine_readable(capsys, demo_db: Path) -> None:
 
 def test_export_csv_applies_filters_sort_and_columns(capsys, demo_db: Path, tmp_path: Path) -> None:
     out_file = tmp_path / "errors.csv"
-    code, _, err = run(capsys, "export", str(demo_db), "--log", "api", "--where", "status>=500",
-                       "--where", "method!=GET", "--sort", "id:asc", "--columns", "id,status,method",
-                       "--format", "csv", "-o", str(out_file))
+    code, _, err = run(
+        capsys,
+        "export",
+        str(demo_db),
+        "--log",
+        "api",
+        "--where",
+        "status>=500",
+        "--where",
+        "method!=GET",
+        "--sort",
+        "id:asc",
+        "--columns",
+        "id,status,method",
+        "--format",
+        "csv",
+        "-o",
+        str(out_file),
+    )
     assert code == 0 and "wrote" in err
     with out_file.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.reader(fh))
@@ -74,8 +89,21 @@ def test_export_csv_applies_filters_sort_and_columns(capsys, demo_db: Path, tmp_
 
 
 def test_export_json_lines_to_stdout_with_limit(capsys, demo_db: Path) -> None:
-    code, out, _ = run(capsys, "export", str(demo_db), "--log", "logins", "--where", "login=failed",
-                       "--limit", "5", "--format", "json", "-o", "-")
+    code, out, _ = run(
+        capsys,
+        "export",
+        str(demo_db),
+        "--log",
+        "logins",
+        "--where",
+        "login=failed",
+        "--limit",
+        "5",
+        "--format",
+        "json",
+        "-o",
+        "-",
+    )
     lines = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and len(lines) == 5
     assert all(item["login"] == "failed" for item in lines)
@@ -86,9 +114,25 @@ def test_export_json_lines_to_stdout_with_limit(capsys, demo_db: Path) -> None:
 def test_export_time_range_and_business_unit_by_name(capsys, demo_db: Path) -> None:
     code, out, _ = run(capsys, "info", str(demo_db), "--json")
     unit = json.loads(out)["business_units"][0]
-    code, out, _ = run(capsys, "export", str(demo_db), "--log", "api", "--from", "2025-06-01",
-                       "--to", "2025-06-07", "--business-unit", unit["name"], "--columns",
-                       "date,business_unit_id", "--format", "csv", "-o", "-")
+    code, out, _ = run(
+        capsys,
+        "export",
+        str(demo_db),
+        "--log",
+        "api",
+        "--from",
+        "2025-06-01",
+        "--to",
+        "2025-06-07",
+        "--business-unit",
+        unit["name"],
+        "--columns",
+        "date,business_unit_id",
+        "--format",
+        "csv",
+        "-o",
+        "-",
+    )
     rows = list(csv.reader(io.StringIO(out)))[1:]
     assert code == 0 and rows
     assert all("2025-06-01" <= r[0][:10] <= "2025-06-07" for r in rows)
@@ -103,15 +147,18 @@ def test_export_in_another_time_zone_shifts_dates(capsys, demo_db: Path) -> None
     assert warsaw.splitlines()[1].endswith(("+01:00", "+02:00"))
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--where", "colour=red"], ["no column 'colour'", "valid columns", "status"]),
-    (["--where", "status>=lots"], ["whole numbers"]),
-    (["--where", "method=FETCH"], ["GET, POST, PUT, DELETE"]),
-    (["--from", "yesterday"], ["not a date"]),
-    (["--last", "7 parsecs"], ["not a duration"]),
-    (["--sort", "nothing:desc"], ["cannot sort by 'nothing'"]),
-    (["--business-unit", "Atlantis"], ["no business unit 'Atlantis'"]),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--where", "colour=red"], ["no column 'colour'", "valid columns", "status"]),
+        (["--where", "status>=lots"], ["whole numbers"]),
+        (["--where", "method=FETCH"], ["GET, POST, PUT, DELETE"]),
+        (["--from", "yesterday"], ["not a date"]),
+        (["--last", "7 parsecs"], ["not a duration"]),
+        (["--sort", "nothing:desc"], ["cannot sort by 'nothing'"]),
+        (["--business-unit", "Atlantis"], ["no business unit 'Atlantis'"]),
+    ],
+)
 def test_bad_arguments_exit_2_with_a_message_that_says_what_is_valid(capsys, demo_db: Path, args, words) -> None:
     code, out, err = run(capsys, "export", str(demo_db), "--log", "api", *args, "--format", "csv", "-o", "-")
     assert code == 2
@@ -141,8 +188,19 @@ def test_missing_file_exits_1(capsys, tmp_path: Path) -> None:
 def test_info_and_export_leave_the_file_and_folder_untouched(capsys, demo_db: Path, tmp_path: Path) -> None:
     before = snapshot(demo_db)
     run(capsys, "info", str(demo_db))
-    run(capsys, "export", str(demo_db), "--log", "panel", "--search", "Settings", "--format", "json",
-        "-o", str(tmp_path / "out.jsonl"))
+    run(
+        capsys,
+        "export",
+        str(demo_db),
+        "--log",
+        "panel",
+        "--search",
+        "Settings",
+        "--format",
+        "json",
+        "-o",
+        str(tmp_path / "out.jsonl"),
+    )
     assert snapshot(demo_db) == before
 
 
@@ -157,9 +215,15 @@ def test_demo_refuses_to_overwrite_without_force(capsys, tmp_path: Path) -> None
 def test_console_script_help_and_usage_exit_codes() -> None:
     """The installed entry point: --help on every command, 2 for a usage error."""
     for command in ([], ["info"], ["export"], ["demo"]):
-        done = subprocess.run([sys.executable, "-m", "auditviewer.cli", *command, "--help"],
-                              capture_output=True, text=True, cwd=ROOT, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-m", "auditviewer.cli", *command, "--help"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+        )
         assert done.returncode == 0 and "usage: auditviewer-cli" in done.stdout
-    done = subprocess.run([sys.executable, "-m", "auditviewer.cli", "export"], capture_output=True,
-                          text=True, cwd=ROOT, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "auditviewer.cli", "export"], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
     assert done.returncode == 2 and "required" in done.stderr

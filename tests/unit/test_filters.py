@@ -26,46 +26,55 @@ from tests.unit.logrows import BASE, api_row, sms_row
 # -- syntax ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("status=500", Condition("status", "=", ("500",))),
-    ("status!=500", Condition("status", "=", ("500",), negated=True)),
-    ("url~login", Condition("url", "~", ("login",))),
-    ("url!~login", Condition("url", "~", ("login",), negated=True)),
-    ("url^=/v2/Api", Condition("url", "^=", ("/v2/Api",))),
-    ("status>500", Condition("status", ">", ("500",))),
-    ("status>=500", Condition("status", ">=", ("500",))),
-    ("status<500", Condition("status", "<", ("500",))),
-    ("status<=500", Condition("status", "<=", ("500",))),
-    ("  Status >= 500 ", Condition("status", ">=", ("500",))),
-    ("email~@example.com", Condition("email", "~", ("@example.com",))),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("status=500", Condition("status", "=", ("500",))),
+        ("status!=500", Condition("status", "=", ("500",), negated=True)),
+        ("url~login", Condition("url", "~", ("login",))),
+        ("url!~login", Condition("url", "~", ("login",), negated=True)),
+        ("url^=/v2/Api", Condition("url", "^=", ("/v2/Api",))),
+        ("status>500", Condition("status", ">", ("500",))),
+        ("status>=500", Condition("status", ">=", ("500",))),
+        ("status<500", Condition("status", "<", ("500",))),
+        ("status<=500", Condition("status", "<=", ("500",))),
+        ("  Status >= 500 ", Condition("status", ">=", ("500",))),
+        ("email~@example.com", Condition("email", "~", ("@example.com",))),
+    ],
+)
 def test_every_operator(text: str, expected: Condition) -> None:
     assert parse_condition(text) == expected
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("not remote_ip=10.0.0.1", Condition("remote_ip", "=", ("10.0.0.1",), negated=True)),
-    ("NOT remote_ip=10.0.0.1", Condition("remote_ip", "=", ("10.0.0.1",), negated=True)),
-    ("!url~login", Condition("url", "~", ("login",), negated=True)),
-    ("not url^=/v2", Condition("url", "^=", ("/v2",), negated=True)),
-    ("not status>=500", Condition("status", ">=", ("500",), negated=True)),
-    ("not url!=x", Condition("url", "=", ("x",))),  # two negations cancel out
-    ("!url!~x", Condition("url", "~", ("x",))),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("not remote_ip=10.0.0.1", Condition("remote_ip", "=", ("10.0.0.1",), negated=True)),
+        ("NOT remote_ip=10.0.0.1", Condition("remote_ip", "=", ("10.0.0.1",), negated=True)),
+        ("!url~login", Condition("url", "~", ("login",), negated=True)),
+        ("not url^=/v2", Condition("url", "^=", ("/v2",), negated=True)),
+        ("not status>=500", Condition("status", ">=", ("500",), negated=True)),
+        ("not url!=x", Condition("url", "=", ("x",))),  # two negations cancel out
+        ("!url!~x", Condition("url", "~", ("x",))),
+    ],
+)
 def test_negation_prefixes(text: str, expected: Condition) -> None:
     assert parse_condition(text) == expected
 
 
-@pytest.mark.parametrize(("text", "values"), [
-    ("method=PUT,DELETE", ("PUT", "DELETE")),
-    ("method = PUT , DELETE ", ("PUT", "DELETE")),
-    ('url~"a,b",c', ("a,b", "c")),
-    ('url="say ""hi"", then go"', ("say hi, then go",)),
-    (r"url=a\,b", ("a,b",)),
-    (r'url=a\"b', ('a"b',)),
-    ("url^=/v1,/v2,/v3", ("/v1", "/v2", "/v3")),
-    ("url~'; DROP TABLE api_logs; --", ("'; DROP TABLE api_logs; --",)),
-])
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("method=PUT,DELETE", ("PUT", "DELETE")),
+        ("method = PUT , DELETE ", ("PUT", "DELETE")),
+        ('url~"a,b",c', ("a,b", "c")),
+        ('url="say ""hi"", then go"', ("say hi, then go",)),
+        (r"url=a\,b", ("a,b",)),
+        (r"url=a\"b", ('a"b',)),
+        ("url^=/v1,/v2,/v3", ("/v1", "/v2", "/v3")),
+        ("url~'; DROP TABLE api_logs; --", ("'; DROP TABLE api_logs; --",)),
+    ],
+)
 def test_lists_and_quoted_values(text: str, values: tuple[str, ...]) -> None:
     assert parse_condition(text).values == values
 
@@ -78,24 +87,38 @@ def test_empty_checks() -> None:
     assert describe_condition(not_empty) == "error is not empty"
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("status", "has no operator; use one of < > = ~ <= >= != \\^= !~"),
-    ("status>", "needs a value after >"),
-    ("url~", "needs a value after ~"),
-    ("status>=400,500", ">= takes one value"),
-    ('url~"unclosed', "unclosed double quote"),
-    ("=500", "is not a condition"),
-    ("", "is not a condition"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("status", "has no operator; use one of < > = ~ <= >= != \\^= !~"),
+        ("status>", "needs a value after >"),
+        ("url~", "needs a value after ~"),
+        ("status>=400,500", ">= takes one value"),
+        ('url~"unclosed', "unclosed double quote"),
+        ("=500", "is not a condition"),
+        ("", "is not a condition"),
+    ],
+)
 def test_syntax_errors(text: str, message: str) -> None:
     with pytest.raises(FilterError, match=message):
         parse_condition(text)
 
 
-@pytest.mark.parametrize("text", [
-    "status>=500", "url~login", "not url^=/v2", "method!=GET,POST", 'url~"a,b",c', "error=", "error!=",
-    r'url="back\\slash"', "not status<5", 'url=@,"x"',
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "status>=500",
+        "url~login",
+        "not url^=/v2",
+        "method!=GET,POST",
+        'url~"a,b",c',
+        "error=",
+        "error!=",
+        r'url="back\\slash"',
+        "not status<5",
+        'url=@,"x"',
+    ],
+)
 def test_text_round_trips(text: str) -> None:
     condition = parse_condition(text)
     assert parse_condition(condition.text()) == condition
@@ -117,23 +140,34 @@ def test_sort_parse() -> None:
 
 def test_describe_in_plain_words(sqlite_db: DbFactory) -> None:
     flt = Filter(
-        conditions=(parse_condition("status>=500"), parse_condition("method!=GET,POST"),
-                    parse_condition("not url^=/v2"), parse_condition("remote_ip=10.0.0.1")),
-        search="  timeout  ", last=timedelta(days=7),
-        time_from=datetime(2025, 1, 1), time_to=datetime(2025, 2, 1, 12, 30), business_unit=3)
+        conditions=(
+            parse_condition("status>=500"),
+            parse_condition("method!=GET,POST"),
+            parse_condition("not url^=/v2"),
+            parse_condition("remote_ip=10.0.0.1"),
+        ),
+        search="  timeout  ",
+        last=timedelta(days=7),
+        time_from=datetime(2025, 1, 1),
+        time_to=datetime(2025, 2, 1, 12, 30),
+        business_unit=3,
+    )
     with open_source(sqlite_db.create({"api": [api_row(1)]})) as source:
         assert describe(flt, source.log("api")) == (
             'Status is at least 500; Method is not "GET" nor "POST"; URL does not start with "/v2"; '
             'Remote IP is "10.0.0.1"; text contains "timeout"; the last 1 week of the log; '
-            "date from 1 Jan 2025 until 1 Feb 2025 12:30 (UTC); business unit 3")
+            "date from 1 Jan 2025 until 1 Feb 2025 12:30 (UTC); business unit 3"
+        )
     assert describe(Filter()) == "All rows"
     assert describe(Filter(last=timedelta(hours=36))) == "The last 36 hours of the log"
     assert describe(Filter(time_from=datetime(2025, 1, 1)), zone=get_zone("Europe/Warsaw")) == (
-        "Date from 1 Jan 2025 01:00 (Europe/Warsaw)")
+        "Date from 1 Jan 2025 01:00 (Europe/Warsaw)"
+    )
     # An end at midnight names the last day it includes, in the zone shown (here across a DST change).
     warsaw = get_zone("Europe/Warsaw")
     assert describe(Filter(time_from=datetime(2025, 3, 27, 23), time_to=datetime(2025, 3, 30, 22)), zone=warsaw) == (
-        "Date from 28 Mar 2025 to 30 Mar 2025 (Europe/Warsaw)")
+        "Date from 28 Mar 2025 to 30 Mar 2025 (Europe/Warsaw)"
+    )
     assert describe(Filter(time_from=datetime(2025, 6, 1), time_to=datetime(2025, 6, 2))) == "Date is 1 Jun 2025 (UTC)"
     assert describe(Filter(time_to=datetime(2025, 6, 2))) == "Date up to 1 Jun 2025 (UTC)"
     disabled = Condition("status", "=", ("500",), enabled=False)
@@ -142,8 +176,16 @@ def test_describe_in_plain_words(sqlite_db: DbFactory) -> None:
 
 # -- meaning, against a database -------------------------------------------------------------
 
-HOURLY = [api_row(i, date=BASE + timedelta(hours=i - 1), method=("GET", "POST", "PUT", "DELETE")[i % 4],
-                  status=(200, 404, 500)[i % 3], url=f"/v2/Api/{i}") for i in range(1, 73)]  # 3 days
+HOURLY = [
+    api_row(
+        i,
+        date=BASE + timedelta(hours=i - 1),
+        method=("GET", "POST", "PUT", "DELETE")[i % 4],
+        status=(200, 404, 500)[i % 3],
+        url=f"/v2/Api/{i}",
+    )
+    for i in range(1, 73)
+]  # 3 days
 
 
 def _ids(table: LogTable, *conditions: str, zone: str = "UTC", **kwargs: object) -> list[int]:
@@ -209,16 +251,22 @@ def test_time_range_and_last(hourly: LogTable) -> None:
     assert _ids(hourly, "status=200", last=timedelta(hours=6)) == [66, 69, 72]
 
 
-@pytest.mark.parametrize(("condition", "message"), [
-    ("colour=red", "API logs has no column 'colour'; valid columns: id, business_unit_id, date, url, method, "
-                   "status, remote_ip"),
-    ("status=abc", "status takes whole numbers, e.g. status>=500; 'abc' is not one"),
-    ("status>=5xx", "'5xx' is not one"),
-    ("date>yesterday", "date: 'yesterday' is not a date; use YYYY-MM-DD"),
-    ("date=2025-02-30", "'2025-02-30' is not a date"),
-    ("method=FOO", "method is one of GET, POST, PUT, DELETE; 'FOO' is not"),
-    ("method=GET,FOO", "'FOO' is not"),
-])
+@pytest.mark.parametrize(
+    ("condition", "message"),
+    [
+        (
+            "colour=red",
+            "API logs has no column 'colour'; valid columns: id, business_unit_id, date, url, method, "
+            "status, remote_ip",
+        ),
+        ("status=abc", "status takes whole numbers, e.g. status>=500; 'abc' is not one"),
+        ("status>=5xx", "'5xx' is not one"),
+        ("date>yesterday", "date: 'yesterday' is not a date; use YYYY-MM-DD"),
+        ("date=2025-02-30", "'2025-02-30' is not a date"),
+        ("method=FOO", "method is one of GET, POST, PUT, DELETE; 'FOO' is not"),
+        ("method=GET,FOO", "'FOO' is not"),
+    ],
+)
 def test_errors_say_what_is_valid(sqlite_db: DbFactory, condition: str, message: str) -> None:
     with open_source(sqlite_db.create({"api": [api_row(1)]})) as source:
         with pytest.raises(FilterError) as caught:
@@ -243,8 +291,7 @@ def test_errors_for_sort_columns_and_business_units(sqlite_db: DbFactory) -> Non
 
 
 def test_empty_checks_find_nulls_and_empty_text(db: DbFactory) -> None:
-    rows = [sms_row(1, error=None), sms_row(2, error=""), sms_row(3, error="timeout"),
-            sms_row(4, error="no credit")]
+    rows = [sms_row(1, error=None), sms_row(2, error=""), sms_row(3, error="timeout"), sms_row(4, error="no credit")]
     with open_source(db.create({"sms": rows})) as source:
         table = source.log("sms")
         assert _ids(table, "error=") == [1, 2]

@@ -37,9 +37,11 @@ def place() -> Iterator[tuple[Path, Path]]:
 
 
 def _commands(case: Case, path: Path, out: Path) -> list[list[str]]:
-    return [["info", str(path)],
-            ["export", str(path), "--log", case.log, "--format", "csv", "-o", str(out / "rows.csv")],
-            ["export", str(path), "--log", case.log, "--format", "json", "-o", str(out / "rows.jsonl")]]
+    return [
+        ["info", str(path)],
+        ["export", str(path), "--log", case.log, "--format", "csv", "-o", str(out / "rows.csv")],
+        ["export", str(path), "--log", case.log, "--format", "json", "-o", str(out / "rows.jsonl")],
+    ]
 
 
 def _check(case: Case, args: list[str], code: int, out: str, err: str, export_dir: Path) -> None:
@@ -54,7 +56,7 @@ def _check(case: Case, args: list[str], code: int, out: str, err: str, export_di
             for key, n in case.rows.items():
                 assert f"rows:     {n:,}" in out, shown
             for problem in case.problems.values():
-                assert f"problem: " in err and problem in err, shown
+                assert "problem: " in err and problem in err, shown
             if case.snapshot:
                 assert "note: " in out and "read from a private copy" in out, shown
         elif case.fails_when_read:  # counting may or may not reach the damage: either right counts or the message
@@ -110,9 +112,19 @@ def test_the_command_line_reads_right_or_says_why(case: Case, place: tuple[Path,
         if case.read_only_folder:
             stack.enter_context(journals.read_only_folder(given))
             prefix = journals.unprivileged_command() or []  # as root, also run as an ordinary user if we can
-        runs = [(args, subprocess.Popen([*prefix, sys.executable, "-m", "auditviewer.cli", *args], cwd=ROOT,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8"))
-                for args in _commands(case, path, out)]  # side by side: they only read the file
+        runs = [
+            (
+                args,
+                subprocess.Popen(
+                    [*prefix, sys.executable, "-m", "auditviewer.cli", *args],
+                    cwd=ROOT,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    encoding="utf-8",
+                ),
+            )
+            for args in _commands(case, path, out)
+        ]  # side by side: they only read the file
         for args, run in runs:
             stdout, stderr = run.communicate(timeout=300)
             _check(case, args, run.returncode, stdout, stderr, out)
@@ -125,18 +137,24 @@ def test_the_command_line_reads_right_or_says_why(case: Case, place: tuple[Path,
 
 # -- found by the suite -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("sort", [Sort("date", True), Sort("date", False), Sort("id", False), Sort("id", True),
-                                  Sort("url", False)], ids=lambda s: s.text())
+
+@pytest.mark.parametrize(
+    "sort",
+    [Sort("date", True), Sort("date", False), Sort("id", False), Sort("id", True), Sort("url", False)],
+    ids=lambda s: s.text(),
+)
 def test_paging_a_table_without_a_primary_key_meets_every_row_once(tmp_path: Path, sort: Sort) -> None:
     """Ids repeat (across page boundaries) and some are NULL: the window pages by keyset, and must still
     show each row once, forwards, backwards and from the middle."""
     path = tmp_path / "nokey.db"
     with closing(sqlite3.connect(path)) as conn, conn:
-        conn.execute("CREATE TABLE api_logs (id INTEGER, date TEXT, url TEXT, method TEXT, status INTEGER, "
-                     "remote_ip TEXT)")
-        conn.executemany("INSERT INTO api_logs VALUES (?, ?, ?, 'GET', 200, '10.0.0.1')",
-                         [(None if i % 7 == 0 else i // 10, f"2025-01-01 00:{i // 250:02d}:00", f"/u/{i:04d}")
-                          for i in range(1000)])
+        conn.execute(
+            "CREATE TABLE api_logs (id INTEGER, date TEXT, url TEXT, method TEXT, status INTEGER, remote_ip TEXT)"
+        )
+        conn.executemany(
+            "INSERT INTO api_logs VALUES (?, ?, ?, 'GET', 200, '10.0.0.1')",
+            [(None if i % 7 == 0 else i // 10, f"2025-01-01 00:{i // 250:02d}:00", f"/u/{i:04d}") for i in range(1000)],
+        )
     with open_source(path) as source:
         assert source.log("api").tiebreak == "rowid"
         query = LogQuery(source.log("api"), sort=sort, columns=["url"])

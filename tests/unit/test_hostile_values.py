@@ -20,16 +20,29 @@ from tests.unit.logrows import panel_row
 
 LONG_URL = "/panel/search?q=" + "".join(chr(ord("a") + i % 26) for i in range(4984))
 HOSTILE = [
-    panel_row(1, url="/it's \"quoted\" `back` \\slash\\", email="o'brien@example.com",
-              user_agent='Mozilla/5.0 "quoted", with comma'),
-    panel_row(2, url="<script>alert(1)</script>", api_method_status="<b>bold</b> & &amp;",
-              user_agent="<img src=x onerror=alert(1)>"),
+    panel_row(
+        1,
+        url='/it\'s "quoted" `back` \\slash\\',
+        email="o'brien@example.com",
+        user_agent='Mozilla/5.0 "quoted", with comma',
+    ),
+    panel_row(
+        2,
+        url="<script>alert(1)</script>",
+        api_method_status="<b>bold</b> & &amp;",
+        user_agent="<img src=x onerror=alert(1)>",
+    ),
     panel_row(3, url=LONG_URL, user_agent=None, api_method_status=None),
     panel_row(4, url="/emoji/😀🎉👍🏽/ok", api_method_status="✓ done ★", email="emoji😀@example.com"),
-    panel_row(5, url="/zażółć/gęślą/jaźń", api_method_status="ZAŻÓŁĆ GĘŚLĄ JAŹŃ", email="łukasz@żółw.pl",
-              user_agent="Łódź"),
-    panel_row(6, url="/lines\nsecond line\r\nthird\ttabbed", api_method_status="; DROP TABLE panel_logs; --",
-              user_agent="   spaces around   "),
+    panel_row(
+        5, url="/zażółć/gęślą/jaźń", api_method_status="ZAŻÓŁĆ GĘŚLĄ JAŹŃ", email="łukasz@żółw.pl", user_agent="Łódź"
+    ),
+    panel_row(
+        6,
+        url="/lines\nsecond line\r\nthird\ttabbed",
+        api_method_status="; DROP TABLE panel_logs; --",
+        user_agent="   spaces around   ",
+    ),
     panel_row(7, url="", api_method_status="", user_agent="%_ wildcards _%"),
 ]
 HOSTILE = [{"api_method_status": None, "user_agent": None, **row} for row in HOSTILE]
@@ -71,20 +84,35 @@ def test_exports_carry_the_values_exactly(panel: LogTable, tmp_path: Path) -> No
     assert [json.loads(line) for line in lines[:-1]] == [dict(zip(COLUMNS, _stored(r))) for r in HOSTILE]
 
 
-@pytest.mark.parametrize(("condition", "ids"), [
-    (Condition("url", "=", ("<script>alert(1)</script>",)), [2]),
-    (Condition("url", "=", (LONG_URL,)), [3]),
-    (Condition("url", "~", ("😀🎉",)), [4]),
-    (Condition("url", "~", ("gęślą",)), [5]),
-    (Condition("api_method_status", "^=", ("; DROP",)), [6]),
-    (Condition("user_agent", "~", ("%_",)), [7]),  # % and _ are not wildcards
-    (Condition("url", "~", ('"quoted"',)), [1]),
-    (Condition("url", "~", ("\\slash",)), [1]),
-    (parse_condition('url=""'), [7]),  # the empty text, and not NULL
-    (Condition("user_agent", "=", ()), [3, 4]),
-    (Condition("api_method_status", "=", ()), [1, 3, 7]),
-], ids=["html", "5000-chars", "emoji", "polish", "sql", "wildcards", "quotes", "backslash", "empty-text",
-        "empty-or-null", "empty-or-null-2"])
+@pytest.mark.parametrize(
+    ("condition", "ids"),
+    [
+        (Condition("url", "=", ("<script>alert(1)</script>",)), [2]),
+        (Condition("url", "=", (LONG_URL,)), [3]),
+        (Condition("url", "~", ("😀🎉",)), [4]),
+        (Condition("url", "~", ("gęślą",)), [5]),
+        (Condition("api_method_status", "^=", ("; DROP",)), [6]),
+        (Condition("user_agent", "~", ("%_",)), [7]),  # % and _ are not wildcards
+        (Condition("url", "~", ('"quoted"',)), [1]),
+        (Condition("url", "~", ("\\slash",)), [1]),
+        (parse_condition('url=""'), [7]),  # the empty text, and not NULL
+        (Condition("user_agent", "=", ()), [3, 4]),
+        (Condition("api_method_status", "=", ()), [1, 3, 7]),
+    ],
+    ids=[
+        "html",
+        "5000-chars",
+        "emoji",
+        "polish",
+        "sql",
+        "wildcards",
+        "quotes",
+        "backslash",
+        "empty-text",
+        "empty-or-null",
+        "empty-or-null-2",
+    ],
+)
 def test_filters_find_hostile_values(panel: LogTable, condition: Condition, ids: list[int]) -> None:
     if condition.values != ("",):  # "url=" is the empty check, which also finds NULLs
         assert parse_condition(condition.text()) == condition

@@ -46,6 +46,7 @@ def rows_behind(source: Source, link: RowLink | None) -> int:
 
 # -- login security --------------------------------------------------------------------------------
 
+
 def test_failed_login_bursts_are_the_planted_ones(source: Source) -> None:
     found = findings(compute_overview(source))
     bursts = found["failed_login_bursts"]
@@ -60,8 +61,10 @@ def test_failed_login_bursts_are_the_planted_ones(source: Source) -> None:
     sprayer = who[f"IP: {planted.SPRAYER}"]
     assert sprayer.severity is Severity.ERROR and sprayer.cells[4] == "6 accounts (Netherlands)"
     assert rows_behind(source, sprayer.link) == 6
-    assert rows_behind(source, bursts.link) == LogQuery(
-        source.log("logins"), RowLink("logins", ("login=failed",)).filter()).count()
+    assert (
+        rows_behind(source, bursts.link)
+        == LogQuery(source.log("logins"), RowLink("logins", ("login=failed",)).filter()).count()
+    )
     assert bursts.chart is not None and bursts.chart.kind == "time"
     assert sum(bursts.chart.series[0].values) == rows_behind(source, bursts.link)
 
@@ -73,10 +76,13 @@ def test_success_right_after_a_burst(source: Source) -> None:
     assert after.severity is Severity.WARNING  # from her usual IP: a forgotten password, likely
 
 
-@pytest.mark.parametrize(("params", "who"), [
-    (Params(burst_minutes=60), "E-mail: ben@example.com"),
-    (Params(burst_failures=4), "E-mail: carl@example.com"),
-])
+@pytest.mark.parametrize(
+    ("params", "who"),
+    [
+        (Params(burst_minutes=60), "E-mail: ben@example.com"),
+        (Params(burst_failures=4), "E-mail: carl@example.com"),
+    ],
+)
 def test_burst_rules_are_adjustable(sqlite_source: Source, params: Params, who: str) -> None:
     assert who not in {i.cells[0] for i in findings(compute_overview(sqlite_source))["failed_login_bursts"].items}
     bursts = findings(compute_overview(sqlite_source, params))["failed_login_bursts"]
@@ -107,11 +113,14 @@ def test_logins_outside_business_hours_depend_on_the_zone(sqlite_source: Source)
 def test_private_and_reserved_addresses(source: Source) -> None:
     odd = findings(compute_overview(source))["private_ip"]
     assert {i.cells[0]: (i.cells[1], i.cells[2]) for i in odd.items} == {
-        "10.1.2.3": ("IPv4, private", "3"), "192.168.0.5": ("IPv4, private", "2")}
+        "10.1.2.3": ("IPv4, private", "3"),
+        "192.168.0.5": ("IPv4, private", "2"),
+    }
     assert all(rows_behind(source, i.link) == int(i.cells[2]) for i in odd.items)
 
 
 # -- API -----------------------------------------------------------------------------------------------
+
 
 def test_the_outage_hour_is_an_error_spike(source: Source) -> None:
     rate = findings(compute_overview(source))["api_error_rate"]
@@ -127,8 +136,10 @@ def test_the_outage_hour_is_an_error_spike(source: Source) -> None:
 def test_endpoints_and_callers_with_the_most_errors(source: Source) -> None:
     found = findings(compute_overview(source))
     endpoints = found["api_error_endpoints"]
-    assert [i.cells for i in endpoints.items] == [("POST /v2/Api/Subscribers", "30", "0", "30"),
-                                                 ("POST /v2/Api/Transactionals/{id}", "0", "30", "30")]
+    assert [i.cells for i in endpoints.items] == [
+        ("POST /v2/Api/Subscribers", "30", "0", "30"),
+        ("POST /v2/Api/Transactionals/{id}", "0", "30", "30"),
+    ]
     assert [rows_behind(source, i.link) for i in endpoints.items] == [30, 30]
     callers = found["api_error_callers"]
     assert [i.cells[0] for i in callers.items] == [planted.BROKEN_CALLER, "52.29.114.18"]
@@ -144,13 +155,15 @@ def test_put_and_delete_volume(source: Source) -> None:
 
 # -- SMS and panel -----------------------------------------------------------------------------------------
 
+
 def test_sms_failures_by_gateway_campaign_and_error(source: Source) -> None:
     found = findings(compute_overview(source))
     gateways = found["sms_gateways"]
     assert gateways.severity is Severity.WARNING
     assert [i.cells for i in gateways.items] == [
-        (planted.BAD_GATEWAY, "50", "15", "30.0%", "Gateway timeout"), ("Main", "150", "4", "2.7%",
-                                                                       "Number on blocklist")]
+        (planted.BAD_GATEWAY, "50", "15", "30.0%", "Gateway timeout"),
+        ("Main", "150", "4", "2.7%", "Number on blocklist"),
+    ]
     assert [i.severity for i in gateways.items] == [Severity.WARNING, Severity.OK]
     assert rows_behind(source, gateways.items[0].link) == 15
     campaigns = found["sms_campaigns"]
@@ -164,16 +177,22 @@ def test_sms_failures_by_gateway_campaign_and_error(source: Source) -> None:
 def test_panel_activity(source: Source) -> None:
     found = findings(compute_overview(source))
     assert [i.cells for i in found["panel_users"].items] == [
-        ("anna@example.com", "30", "10", "63.8%"), ("ben@example.com", "12", "4", "25.5%"),
-        ("carl@example.com", "5", "2", "10.6%")]
+        ("anna@example.com", "30", "10", "63.8%"),
+        ("ben@example.com", "12", "4", "25.5%"),
+        ("carl@example.com", "5", "2", "10.6%"),
+    ]
     assert [i.cells[0] for i in found["panel_ips"].items] == ["83.24.1.1", "91.64.1.1", "81.2.1.1"]
     posts = found["panel_posts"]
-    assert [i.cells[:2] for i in posts.items] == [("anna@example.com", "10"), ("ben@example.com", "4"),
-                                                  ("carl@example.com", "2")]
+    assert [i.cells[:2] for i in posts.items] == [
+        ("anna@example.com", "10"),
+        ("ben@example.com", "4"),
+        ("carl@example.com", "2"),
+    ]
     assert rows_behind(source, posts.items[0].link) == 10
 
 
 # -- the period, the whole, the renderers ----------------------------------------------------------------------
+
 
 def test_a_period_limits_every_finding_and_its_links(sqlite_source: Source) -> None:
     start = planted.BASE + timedelta(days=10)
@@ -205,15 +224,24 @@ def test_most_severe_first_and_plain_renderings(sqlite_source: Source) -> None:
     assert {f["kind"] for f in data["findings"]} >= {"failed_login_bursts", "new_country", "api_error_rate"}
     burst = next(f for f in data["findings"] if f["kind"] == "failed_login_bursts")
     assert burst["severity"] == "error" and burst["rows"]["log"] == "logins"
-    assert burst["chart"]["kind"] == "time" and len(burst["chart"]["edges"]) == len(
-        burst["chart"]["series"][0]["values"]) + 1
+    assert (
+        burst["chart"]["kind"] == "time"
+        and len(burst["chart"]["edges"]) == len(burst["chart"]["series"][0]["values"]) + 1
+    )
 
 
 def test_link_arguments_are_what_export_takes() -> None:
-    link = RowLink.of("sms", "campaign_description=\"Newsletter, weekly\"", "error!=",
-                      time_from=datetime(2025, 1, 1), time_to=datetime(2025, 1, 2, 3, 4, 5))
-    assert link_arguments(link) == ("--log sms --where 'campaign_description=\"Newsletter, weekly\"' "
-                                    "--where 'error!=' --from '2025-01-01 00:00:00' --to '2025-01-02 03:04:05'")
+    link = RowLink.of(
+        "sms",
+        'campaign_description="Newsletter, weekly"',
+        "error!=",
+        time_from=datetime(2025, 1, 1),
+        time_to=datetime(2025, 1, 2, 3, 4, 5),
+    )
+    assert link_arguments(link) == (
+        "--log sms --where 'campaign_description=\"Newsletter, weekly\"' "
+        "--where 'error!=' --from '2025-01-01 00:00:00' --to '2025-01-02 03:04:05'"
+    )
     view = link.view("Overview")
     assert view.time_preset == "custom" and view.to_filter() == link.filter()
     assert endpoint("/v2/Api/Newsletters/123?x=1") == "/v2/Api/Newsletters/{id}"
@@ -240,8 +268,13 @@ def test_steps_the_source_cannot_run_are_named(sqlite_db: DbFactory) -> None:
 
 
 def test_bad_params_are_refused() -> None:
-    for kwargs in ({"burst_failures": 1}, {"burst_minutes": 0}, {"business_start": 19, "business_end": 7},
-                   {"business_days": ()}, {"top": 0}):
+    for kwargs in (
+        {"burst_failures": 1},
+        {"burst_minutes": 0},
+        {"business_start": 19, "business_end": 7},
+        {"business_days": ()},
+        {"top": 0},
+    ):
         with pytest.raises(ValueError):
             Params(**kwargs)
 

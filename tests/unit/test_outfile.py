@@ -28,7 +28,9 @@ from tests.helpers.dbfactory import DbFactory
 from tests.helpers.pipes import PipeReader
 from tests.unit.logrows import api_row
 
-ROWS = [api_row(i, status=(200, 404, 500)[i % 3]) for i in range(1, 2_001)]  # about 90 kB of CSV: more than a pipe holds
+ROWS = [
+    api_row(i, status=(200, 404, 500)[i % 3]) for i in range(1, 2_001)
+]  # about 90 kB of CSV: more than a pipe holds
 
 needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="this system has no FIFOs (named pipes)")
 
@@ -56,6 +58,7 @@ def digest(path: Path) -> str:
 
 
 # -- special files: written straight through, never replaced --------------------------------------------
+
 
 @needs_fifo
 @pytest.mark.parametrize("fmt", ["csv", "json"])
@@ -131,9 +134,11 @@ def test_a_character_device_stays_a_device(api: LogTable, out_dir: Path) -> None
 
 # -- symbolic links: the target is written, the link stays -------------------------------------------------
 
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_a_symbolic_link_keeps_pointing_at_its_target_which_gets_the_rows(api: LogTable, tmp_path: Path,
-                                                                           out_dir: Path, fmt: str) -> None:
+def test_a_symbolic_link_keeps_pointing_at_its_target_which_gets_the_rows(
+    api: LogTable, tmp_path: Path, out_dir: Path, fmt: str
+) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     target = elsewhere / f"report.{fmt}"
@@ -165,6 +170,7 @@ def test_a_dangling_link_creates_its_target(api: LogTable, tmp_path: Path, out_d
 
 
 # -- the database being read is never an output -------------------------------------------------------------
+
 
 def _source_file(table: LogTable) -> Path:
     path = table.source.path
@@ -221,6 +227,7 @@ def test_other_open_databases_are_protected_too(api: LogTable, sqlite_db: DbFact
 
 # -- found before the export runs, named as the user named it ---------------------------------------------
 
+
 def test_a_read_only_file_is_refused_not_replaced(api: LogTable, out_dir: Path) -> None:
     kept = out_dir / "signed-off.csv"
     kept.write_text("the export a manager signed\n", encoding="utf-8")
@@ -231,12 +238,16 @@ def test_a_read_only_file_is_refused_not_replaced(api: LogTable, out_dir: Path) 
     assert leftovers(out_dir) == []
 
 
-@pytest.mark.parametrize("name, words", [
-    ("a-folder", "is a folder"),
-    ("missing/out.csv", "the folder"),
-])
-def test_a_path_that_cannot_be_written_is_found_before_the_rows_are_read(api: LogTable, out_dir: Path,
-                                                                          name: str, words: str) -> None:
+@pytest.mark.parametrize(
+    "name, words",
+    [
+        ("a-folder", "is a folder"),
+        ("missing/out.csv", "the folder"),
+    ],
+)
+def test_a_path_that_cannot_be_written_is_found_before_the_rows_are_read(
+    api: LogTable, out_dir: Path, name: str, words: str
+) -> None:
     (out_dir / "a-folder").mkdir()
     asked = out_dir / name
     progress: list[int] = []
@@ -246,8 +257,9 @@ def test_a_path_that_cannot_be_written_is_found_before_the_rows_are_read(api: Lo
     assert str(asked) in str(caught.value) and ".part" not in str(caught.value)
 
 
-def test_a_failure_at_the_end_names_the_path_asked_for(api: LogTable, out_dir: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failure_at_the_end_names_the_path_asked_for(
+    api: LogTable, out_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def replace(src: str, dst: str) -> None:
         raise OSError(errno.EXDEV, os.strerror(errno.EXDEV), src, dst)
 
@@ -293,8 +305,9 @@ class _Signal(BaseException):
     """What a signal handler raises (the CLI's SIGTERM/SIGHUP handler raises its own such exception)."""
 
 
-def test_a_signal_just_after_the_temporary_file_is_made_leaves_nothing(tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_signal_just_after_the_temporary_file_is_made_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A signal can land between making the hidden file and arming its cleanup; the CLI then removes it."""
     real_close = os.close
     calls = []

@@ -21,9 +21,16 @@ from tests.unit.logrows import BASE, panel_row
 # api_method_status has NULLs and ties. Its texts are lower-case letters only,
 # which every backend's collation orders the same way.
 STATUSES = [None, "ok", "bad", "zz", None, "ok", "denied"]
-ROWS = [panel_row(i, date=BASE + timedelta(minutes=(i * 7) % 13), url=f"/panel/{i}",
-                  api_method_status=STATUSES[i % len(STATUSES)], method=("GET", "POST")[i % 2])
-        for i in range(1, 44)]
+ROWS = [
+    panel_row(
+        i,
+        date=BASE + timedelta(minutes=(i * 7) % 13),
+        url=f"/panel/{i}",
+        api_method_status=STATUSES[i % len(STATUSES)],
+        method=("GET", "POST")[i % 2],
+    )
+    for i in range(1, 44)
+]
 FILTER = Filter((parse_condition("url!~/1"),))  # drops ids 1 and 10-19
 
 
@@ -33,11 +40,13 @@ def _kept(row: dict[str, Any]) -> bool:
 
 def _expected(column: str, descending: bool, rows: list[dict[str, Any]]) -> list[int]:
     """Ids in the documented order: ties by id; NULLs last ascending, first descending."""
+
     def key(row: dict[str, Any]) -> tuple[Any, ...]:
         if column == "id":
             return (row["id"],)
         value = row[column]
         return (value is None, "" if value is None else value, row["id"])
+
     return [r["id"] for r in sorted(rows, key=key, reverse=descending)]
 
 
@@ -72,8 +81,9 @@ def _ids(rows: list[tuple[Any, ...]]) -> list[int]:
 
 
 @pytest.mark.parametrize(("column", "descending", "indexed"), SORTS)
-def test_walking_pages_forward_and_back(make_table: Callable[..., LogTable], column: str, descending: bool,
-                                        indexed: bool) -> None:
+def test_walking_pages_forward_and_back(
+    make_table: Callable[..., LogTable], column: str, descending: bool, indexed: bool
+) -> None:
     table = make_table(indexed=(column,) if indexed else ())
     expected = _expected(column, descending, [r for r in ROWS if _kept(r)])
     query = LogQuery(table, FILTER, Sort(column, descending), columns=["id", column])
@@ -98,30 +108,32 @@ def test_walking_pages_forward_and_back(make_table: Callable[..., LogTable], col
 
 
 @pytest.mark.parametrize(("column", "descending", "indexed"), SORTS)
-def test_jumping_to_a_position(make_table: Callable[..., LogTable], column: str, descending: bool,
-                              indexed: bool) -> None:
+def test_jumping_to_a_position(
+    make_table: Callable[..., LogTable], column: str, descending: bool, indexed: bool
+) -> None:
     table = make_table(indexed=(column,) if indexed else ())
     query = LogQuery(table, FILTER, Sort(column, descending), columns=["id"])
     everything = query.first(1000)
     expected, keys, total = _ids(everything.rows), everything.keys, len(everything.rows)
     n = 5
     for offset in range(total + 1):
-        want = expected[offset:offset + n]
+        want = expected[offset : offset + n]
         assert _ids(query.at(offset, n).rows) == want, f"from the start to {offset}"
         assert _ids(query.at(offset, n, total=total).rows) == want, f"from the end to {offset}"
         for position in (0, 7, total // 2, total - 1):
             page = query.at(offset, n, anchor=(position, keys[position]))
             assert _ids(page.rows) == want, f"from row {position} to {offset}"
-            assert page.keys == keys[offset:offset + n]
+            assert page.keys == keys[offset : offset + n]
 
 
 @pytest.mark.parametrize(("column", "descending", "indexed"), SORTS[:5])
-def test_key_samples_are_the_keys_at_every_step(make_table: Callable[..., LogTable], column: str,
-                                                descending: bool, indexed: bool) -> None:
+def test_key_samples_are_the_keys_at_every_step(
+    make_table: Callable[..., LogTable], column: str, descending: bool, indexed: bool
+) -> None:
     query = LogQuery(make_table(), FILTER, Sort(column, descending))
     keys = query.first(1000).keys
     for step in (1, 3, 7, len(keys), len(keys) + 1):
-        assert query.key_samples(step) == keys[step - 1::step]
+        assert query.key_samples(step) == keys[step - 1 :: step]
 
 
 def test_counts_and_time_range(make_table: Callable[..., LogTable]) -> None:
@@ -156,12 +168,17 @@ def test_facets_equal_a_counter(make_table: Callable[..., LogTable]) -> None:
 
 # -- histograms --------------------------------------------------------------------------
 
-SPREAD = [panel_row(i, date=BASE + timedelta(seconds=(i * 379) % 10800), method=("GET", "POST")[i % 3 == 0],
-                    api_method_status=STATUSES[i % len(STATUSES)])
-          for i in range(1, 201)]  # three hours, seconds apart, in no order
+SPREAD = [
+    panel_row(
+        i,
+        date=BASE + timedelta(seconds=(i * 379) % 10800),
+        method=("GET", "POST")[i % 3 == 0],
+        api_method_status=STATUSES[i % len(STATUSES)],
+    )
+    for i in range(1, 201)
+]  # three hours, seconds apart, in no order
 # Rows exactly on bucket edges (start + 7 min + k * 20 min) land in the later bucket.
-SPREAD += [panel_row(300 + k, date=BASE + timedelta(minutes=7 + 20 * k), api_method_status="edge")
-           for k in range(3)]
+SPREAD += [panel_row(300 + k, date=BASE + timedelta(minutes=7 + 20 * k), api_method_status="edge") for k in range(3)]
 
 
 def _python_counts(rows: list[dict[str, Any]], start: datetime, width: timedelta, buckets: int) -> list[int]:
@@ -208,8 +225,9 @@ def test_histogram_with_a_stacking_slice(db: DbFactory) -> None:
     with open_source(db.create({"panel": SPREAD})) as source:
         table = source.log("panel")
         start, width = BASE, timedelta(hours=1)
-        buckets = LogQuery(table).histogram(start, BASE + timedelta(hours=3), width,
-                                            extra=condition_clause(table, parse_condition("method=GET")))
+        buckets = LogQuery(table).histogram(
+            start, BASE + timedelta(hours=3), width, extra=condition_clause(table, parse_condition("method=GET"))
+        )
     rows = [r for r in SPREAD if r["method"] == "GET"]
     assert [b.count for b in buckets] == _python_counts(rows, start, width, 3)
 

@@ -34,8 +34,7 @@ ROWS = [api_row(i, status=(200, 404, 500)[i % 3], method=("GET", "POST")[i % 2])
 
 
 def _snapshot(path: Path) -> tuple[str, int, list[str]]:
-    return (hashlib.sha256(path.read_bytes()).hexdigest(), os.stat(path).st_mtime_ns,
-            sorted(os.listdir(path.parent)))
+    return (hashlib.sha256(path.read_bytes()).hexdigest(), os.stat(path).st_mtime_ns, sorted(os.listdir(path.parent)))
 
 
 def _use_everything(spec: str | Path, out_dir: Path) -> None:
@@ -91,8 +90,10 @@ def test_wal_database_with_a_live_writer_shows_its_latest_rows(sqlite_db: DbFact
     try:
         writer.execute("PRAGMA journal_mode=WAL")
         writer.execute("PRAGMA wal_autocheckpoint=0")
-        writer.execute("INSERT INTO api_logs (id, date, url, method, status, remote_ip) "
-                       "VALUES (11, '2025-01-02 00:00:00', '/new', 'PUT', 201, '10.0.0.9')")
+        writer.execute(
+            "INSERT INTO api_logs (id, date, url, method, status, remote_ip) "
+            "VALUES (11, '2025-01-02 00:00:00', '/new', 'PUT', 201, '10.0.0.9')"
+        )
         writer.commit()
         before = _snapshot(db_path)
         with open_source(db_path) as source:
@@ -176,8 +177,12 @@ def _read_in_process(db_path: Path) -> dict:
         def count(text: str | None = None) -> int:
             return LogQuery(table, Filter((parse_condition(text),)) if text else Filter()).count()
 
-        seen = {"rows": count(), "uncommitted": count("url^=/uncommitted/"), "changed": count("url^=/changed/"),
-                "notice": source.notice}
+        seen = {
+            "rows": count(),
+            "uncommitted": count("url^=/uncommitted/"),
+            "changed": count("url^=/changed/"),
+            "notice": source.notice,
+        }
         folder = source.snapshot.folder if source.snapshot else None
     return {**seen, "snapshot_left": folder is not None and folder.exists()}
 
@@ -186,8 +191,13 @@ def _read_as_ordinary_user(db_path: Path) -> dict:
     prefix = journals.unprivileged_command()
     if prefix is None:
         pytest.skip("running as root without setpriv: a read-only folder cannot be tried (root may write anywhere)")
-    done = subprocess.run([*prefix, sys.executable, "-c", READER, str(db_path)], capture_output=True, text=True,
-                          cwd=Path(__file__).resolve().parents[2], timeout=120)
+    done = subprocess.run(
+        [*prefix, sys.executable, "-c", READER, str(db_path)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     return json.loads(done.stdout)
@@ -225,17 +235,21 @@ def test_the_states_really_are_what_they_claim(tmp_path: Path) -> None:
     assert journals.committed_state(journals.build_wal(wal_dir))[0] == 1000
 
 
-@pytest.mark.parametrize(("state", "how", "copied"), [
-    ("plain", How.READ_ONLY, ()),
-    ("hot-journal", How.SNAPSHOT, ("-journal",)),
-    ("persisted-journal", How.READ_ONLY, ()),
-    ("wal-without-shm", How.SNAPSHOT, ("-wal",)),
-    ("wal-with-shm", How.SNAPSHOT, ("-wal",)),
-    ("wal-header-only", How.IMMUTABLE, ()),
-    ("wal-checkpointed", How.IMMUTABLE, ()),
-])
-def test_the_plan_follows_the_files_beside_the_database(tmp_path: Path, state: str, how: How,
-                                                        copied: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    ("state", "how", "copied"),
+    [
+        ("plain", How.READ_ONLY, ()),
+        ("hot-journal", How.SNAPSHOT, ("-journal",)),
+        ("persisted-journal", How.READ_ONLY, ()),
+        ("wal-without-shm", How.SNAPSHOT, ("-wal",)),
+        ("wal-with-shm", How.SNAPSHOT, ("-wal",)),
+        ("wal-header-only", How.IMMUTABLE, ()),
+        ("wal-checkpointed", How.IMMUTABLE, ()),
+    ],
+)
+def test_the_plan_follows_the_files_beside_the_database(
+    tmp_path: Path, state: str, how: How, copied: tuple[str, ...]
+) -> None:
     """Decided from the files alone, so it holds whoever runs it (root included)."""
     if state == "persisted-journal":  # journal_mode=PERSIST leaves a journal whose header is zeroed
         db_path = journals.build_plain(tmp_path)
@@ -258,6 +272,7 @@ def test_a_hot_journal_that_appears_after_planning_still_gets_a_snapshot(tmp_pat
 
 # -- the private snapshot: private, checked, cleaned up ---------------------------------------------------------
 
+
 def test_the_snapshot_is_private_and_removed_on_close(tmp_path: Path) -> None:
     db_path = journals.build_wal(tmp_path)
     source = open_source(db_path)
@@ -275,10 +290,17 @@ def test_the_snapshot_is_removed_at_exit_when_the_source_is_never_closed(tmp_pat
     db_path = journals.build_hot_journal(tmp_path / "db")
     temp = tmp_path / "temp"
     temp.mkdir()
-    script = ("import sys; from auditviewer.data.source import open_source; "
-              "source = open_source(sys.argv[1]); print(source.snapshot.folder)")
-    done = subprocess.run([sys.executable, "-c", script, str(db_path)], capture_output=True, text=True,
-                          env={**os.environ, "TMPDIR": str(temp)}, cwd=Path(__file__).resolve().parents[2])
+    script = (
+        "import sys; from auditviewer.data.source import open_source; "
+        "source = open_source(sys.argv[1]); print(source.snapshot.folder)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(db_path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TMPDIR": str(temp)},
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert done.returncode == 0, done.stderr
     assert Path(done.stdout.strip()).parent == temp
     assert list(temp.iterdir()) == []
@@ -305,8 +327,11 @@ def test_no_room_for_the_snapshot_is_refused_with_the_sizes(tmp_path: Path, monk
     db_path = journals.build_wal(tmp_path)
     before = journals.fingerprint(tmp_path)
     monkeypatch.setattr(sqlitefile.shutil, "disk_usage", lambda _p: shutil._ntuple_diskusage(10**9, 10**9, 5000))
-    with pytest.raises(SourceError, match=r"live\.db needs a private copy to be read correctly .* has only "
-                                          r"4\.9 KB free of the .* MB needed; free some space"):
+    with pytest.raises(
+        SourceError,
+        match=r"live\.db needs a private copy to be read correctly .* has only "
+        r"4\.9 KB free of the .* MB needed; free some space",
+    ):
         open_source(db_path)
     assert journals.fingerprint(tmp_path) == before
 
@@ -354,8 +379,10 @@ def test_info_and_exports_say_the_file_was_read_from_a_private_copy(tmp_path: Pa
     assert main(["info", str(db_path)]) == 0
     out, err = capsys.readouterr()
     assert "rows:     1,000" in out
-    assert ("note: crashed.db is read from a private copy, because its writer stopped mid-transaction (see "
-            "crashed.db-journal), and only committed rows are shown.") in out
+    assert (
+        "note: crashed.db is read from a private copy, because its writer stopped mid-transaction (see "
+        "crashed.db-journal), and only committed rows are shown."
+    ) in out
     assert main(["info", str(db_path), "--json"]) == 0
     assert "private copy" in json.loads(capsys.readouterr().out)["notice"]
     assert main(["export", str(db_path), "--log", "api", "--format", "csv", "-o", str(tmp_path / "out" / "x.csv")]) == 0
@@ -370,11 +397,16 @@ def test_a_wal_file_written_to_after_it_was_opened_is_not_read_as_if_unchanged(t
         assert LogQuery(source.log("api")).count() == 1000
         with closing(sqlite3.connect(db_path)) as writer, writer:
             writer.execute("PRAGMA wal_autocheckpoint=0")
-            writer.execute("INSERT INTO api_logs (id, date, url, method, status, remote_ip) "
-                           "VALUES (5000, '2025-01-02 00:00:00', '/new', 'GET', 200, '10.0.0.1')")
+            writer.execute(
+                "INSERT INTO api_logs (id, date, url, method, status, remote_ip) "
+                "VALUES (5000, '2025-01-02 00:00:00', '/new', 'GET', 200, '10.0.0.1')"
+            )
         source.engine.dispose()  # the next query needs a new connection
-        with pytest.raises(SourceError, match=r"exported\.db changed after it was opened \(a program is writing "
-                                              r"to it now\): close it and open it again"):
+        with pytest.raises(
+            SourceError,
+            match=r"exported\.db changed after it was opened \(a program is writing "
+            r"to it now\): close it and open it again",
+        ):
             LogQuery(source.log("api")).count()
     with open_source(db_path) as source:  # opened again: a snapshot with the new row
         assert LogQuery(source.log("api")).count() == 1001

@@ -25,8 +25,10 @@ from tests.helpers.dbfactory import DbFactory
 from tests.unit.logrows import api_row, panel_row
 
 JUNE = datetime(2025, 6, 1)
-API_ROWS = [api_row(i, date=JUNE + timedelta(hours=3 * i), status=(200, 404, 500, 503)[i % 4],
-                    business_unit_id=1 + i % 2) for i in range(1, 81)]
+API_ROWS = [
+    api_row(i, date=JUNE + timedelta(hours=3 * i), status=(200, 404, 500, 503)[i % 4], business_unit_id=1 + i % 2)
+    for i in range(1, 81)
+]
 UNITS = [(1, "Main brand"), (2, "Outlet store")]
 
 
@@ -47,8 +49,11 @@ def test_the_facts_say_what_the_rows_are_in_plain_words(api: LogTable) -> None:
     assert report.title == "API logs"
     assert report.filters == "Status is at least 500; date from 1 Jun 2025 to 7 Jun 2025 (UTC)"
     assert report.sort == "Date, newest first"
-    assert report.row_count == query.count() == sum(
-        1 for r in API_ROWS if r["status"] >= 500 and r["date"] < JUNE + timedelta(days=7))
+    assert (
+        report.row_count
+        == query.count()
+        == sum(1 for r in API_ROWS if r["status"] >= 500 and r["date"] < JUNE + timedelta(days=7))
+    )
     assert report.zone_name == "UTC"
     assert report.generated.tzinfo is not None
     assert [c.name for c in report.columns] == list(query.columns)
@@ -97,30 +102,35 @@ def test_rows_match_the_csv_export(api: LogTable) -> None:
 
 
 def test_masking_and_limits(sqlite_db: DbFactory) -> None:
-    rows = [panel_row(i, email=f"person{i}@example.com", remote_ip="83.24.1.2", api_method_status=None)
-            for i in range(1, 11)]
+    rows = [
+        panel_row(i, email=f"person{i}@example.com", remote_ip="83.24.1.2", api_method_status=None)
+        for i in range(1, 11)
+    ]
     with open_source(sqlite_db.create({"panel": rows})) as source:
-        query = LogQuery(source.log("panel"), sort=Sort("id", False),
-                         columns=["id", "email", "remote_ip", "api_method_status"])
+        query = LogQuery(
+            source.log("panel"), sort=Sort("id", False), columns=["id", "email", "remote_ip", "api_method_status"]
+        )
         report = build_report(query, ReportOptions(mask=True), limit=4)
         assert report.row_count == 4
         assert list(report.rows()) == [[str(i), "pe***@example.com", "83.24.*.*", ""] for i in range(1, 5)]
         assert dict(report.facts())["Personal data"].startswith("partly hidden")
         # The words about the rows do not give away what the rows hide.
-        who = LogQuery(source.log("panel"), Filter((parse_condition("email=person3@example.com"),
-                                                    parse_condition("remote_ip=83.24.1.2")), search="person3"))
+        who = LogQuery(
+            source.log("panel"),
+            Filter(
+                (parse_condition("email=person3@example.com"), parse_condition("remote_ip=83.24.1.2")), search="person3"
+            ),
+        )
         masked = build_report(who, ReportOptions(mask=True, title="All activity of person3@example.com"))
         assert masked.title == "All activity of pe***@example.com"
-        assert masked.filters == ('E-mail is "pe***@example.com"; Remote IP is "83.24.*.*"; '
-                                  'text contains "person3"')
+        assert masked.filters == ('E-mail is "pe***@example.com"; Remote IP is "83.24.*.*"; text contains "person3"')
         assert list(masked.rows()) and who.count() == 1  # the query itself is not masked
         assert "person3@example.com" in build_report(who, ReportOptions()).filters
 
 
 def test_empty_reports_and_bad_options(sqlite_db: DbFactory) -> None:
     with open_source(sqlite_db.create({"api": [api_row(1)]})) as source:
-        report = build_report(LogQuery(source.log("api"), Filter((parse_condition("status>=900"),))),
-                              ReportOptions())
+        report = build_report(LogQuery(source.log("api"), Filter((parse_condition("status>=900"),))), ReportOptions())
         assert report.row_count == 0 and list(report.rows()) == []
     with pytest.raises(ValueError, match="orientation must be one of auto, landscape, portrait"):
         ReportOptions(orientation="sideways")
@@ -132,7 +142,8 @@ def test_the_fingerprint_is_read_in_chunks_remembered_and_cancellable(tmp_path: 
     monkeypatch.setattr(report_module, "HASH_CHUNK", 100)
     seen: list[int] = []
     assert file_sha256(path, progress=lambda done, total: seen.append(done)) == (
-        hashlib.sha256(path.read_bytes()).hexdigest())
+        hashlib.sha256(path.read_bytes()).hexdigest()
+    )
     assert seen == [100 * k for k in range(1, 11)] + [1077]
     seen.clear()
     file_sha256(path, progress=lambda done, total: seen.append(done))
@@ -147,8 +158,9 @@ def test_the_fingerprint_is_read_in_chunks_remembered_and_cancellable(tmp_path: 
 def test_building_reports_progress_and_can_be_cancelled(sqlite_db: DbFactory) -> None:
     with open_source(sqlite_db.create({"api": API_ROWS})) as source:
         stages: list[str] = []
-        build_report(LogQuery(source.log("api")), ReportOptions(),
-                     progress=lambda stage, done, total: stages.append(stage))
+        build_report(
+            LogQuery(source.log("api")), ReportOptions(), progress=lambda stage, done, total: stages.append(stage)
+        )
         assert stages[0] == "Counting the rows" and "SHA-256" in stages[-1]
         token = CancelToken()
         token.cancel()

@@ -37,12 +37,18 @@ def test_a_plain_pip_install_carries_the_resources(tmp_path: Path) -> None:
     target = tmp_path / "site"
     build = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(tree)],
-        capture_output=True, text=True, timeout=300)
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert build.returncode == 0, build.stderr
-    probe = ("import sys; sys.path.insert(0, sys.argv[1]); import auditviewer.resources as r; "
-             "print(r.resource_path('icons', 'app.svg'))")
-    found = subprocess.run([sys.executable, "-c", probe, str(target)], capture_output=True, text=True,
-                           cwd=tmp_path, timeout=60)
+    probe = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import auditviewer.resources as r; "
+        "print(r.resource_path('icons', 'app.svg'))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", probe, str(target)], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
     assert found.returncode == 0, found.stderr
     assert Path(found.stdout.strip()).is_relative_to(target)
 

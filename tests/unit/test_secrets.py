@@ -37,6 +37,7 @@ def _formatted(records: list[logging.LogRecord]) -> str:
 
 # -- the masking function ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("case", FAILING, ids=lambda c: c.id)
 def test_masks_hide_every_password(case: SecretCase) -> None:
     masked = mask_url(case.url)
@@ -47,15 +48,18 @@ def test_masks_hide_every_password(case: SecretCase) -> None:
     assert set(case.secrets) & set(secrets_of(case.url)), "secrets_of finds what must be scrubbed"
 
 
-@pytest.mark.parametrize(("url", "masked"), [
-    ("postgresql://auditor:pw@db:5432/logs?schema=acme", "postgresql://auditor@db:5432/logs?schema=acme"),
-    ("postgresql://auditor@db/logs?sslpassword=x&sslmode=require", "postgresql://auditor@db/logs?sslmode=require"),
-    ("mysql://root:pw@h/db?charset=utf8mb4&Password=x", "mysql://root@h/db?charset=utf8mb4"),
-    ("postgresql://auditor:S3cret!@127.0.0.1:notaport/test", "postgresql://auditor:***@127.0.0.1:notaport/test"),
-    ("postgresql://u:a@b@h:x/db?token=t&x=1", "postgresql://u:***@h:x/db?token=***&x=1"),
-    ("sqlite:///tmp/logs.db", "sqlite:///tmp/logs.db"),
-    ("/tmp/logs.db", "/tmp/logs.db"),
-])
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        ("postgresql://auditor:pw@db:5432/logs?schema=acme", "postgresql://auditor@db:5432/logs?schema=acme"),
+        ("postgresql://auditor@db/logs?sslpassword=x&sslmode=require", "postgresql://auditor@db/logs?sslmode=require"),
+        ("mysql://root:pw@h/db?charset=utf8mb4&Password=x", "mysql://root@h/db?charset=utf8mb4"),
+        ("postgresql://auditor:S3cret!@127.0.0.1:notaport/test", "postgresql://auditor:***@127.0.0.1:notaport/test"),
+        ("postgresql://u:a@b@h:x/db?token=t&x=1", "postgresql://u:***@h:x/db?token=***&x=1"),
+        ("sqlite:///tmp/logs.db", "sqlite:///tmp/logs.db"),
+        ("/tmp/logs.db", "/tmp/logs.db"),
+    ],
+)
 def test_mask_keeps_what_identifies_the_source(url: str, masked: str) -> None:
     assert mask_url(url) == masked
 
@@ -69,6 +73,7 @@ def test_redact_hides_remembered_secrets_anywhere_in_a_text() -> None:
 
 
 # -- opening: error texts, tracebacks, log records -----------------------------------------------------
+
 
 @pytest.mark.parametrize("case", FAILING, ids=lambda c: c.id)
 def test_a_source_that_cannot_open_never_shows_its_password(case: SecretCase, caplog) -> None:
@@ -115,10 +120,12 @@ def test_an_opened_server_source_keeps_no_password_in_its_names(tmp_path, caplog
 
 # -- the command line ----------------------------------------------------------------------------------
 
+
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([sys.executable, "-m", "auditviewer.cli", *args], capture_output=True, text=True,
-                          timeout=120, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "auditviewer.cli", *args], capture_output=True, text=True, timeout=120, env=env
+    )
 
 
 @pytest.mark.parametrize("case", FAILING, ids=lambda c: c.id)

@@ -24,8 +24,7 @@ def restricted(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple
     """(backend, spec of the schema as a reader allowed only some of it, the spec's schema/database)."""
     backend, grants = request.param
     factory = DbFactory(backend, tmp_path, server_url(backend))
-    spec = factory.create({"api": [api_row(1), api_row(2)], "panel": [panel_row(1)]},
-                          business_units=[(1, "North")])
+    spec = factory.create({"api": [api_row(1), api_row(2)], "panel": [panel_row(1)]}, business_units=[(1, "North")])
     url = sa.engine.make_url(spec)
     role = f"av_reader_{uuid.uuid4().hex[:8]}"
     admin = factory._admin
@@ -62,15 +61,20 @@ PANEL_ONLY = ["GRANT SELECT ON {schema}.panel_logs TO {role}"]
 SOME_API_COLUMNS = PANEL_ONLY + ["GRANT SELECT (id, date) ON {schema}.api_logs TO {role}"]
 
 
-@pytest.mark.parametrize("restricted", [("postgresql", PANEL_ONLY), ("postgresql", SOME_API_COLUMNS)],
-                         indirect=True, ids=["table", "columns"])
+@pytest.mark.parametrize(
+    "restricted",
+    [("postgresql", PANEL_ONLY), ("postgresql", SOME_API_COLUMNS)],
+    indirect=True,
+    ids=["table", "columns"],
+)
 def test_postgresql_lists_the_log_the_role_may_not_read(restricted: tuple[str, str, str], capsys) -> None:
     _, spec, schema = restricted
     with open_source(spec) as source:
         assert list(source.logs) == ["panel"]
         assert LogQuery(source.log("panel")).count() == 1
-        assert source.problems["api"] == (f"{source.display_name}: table api_logs cannot be read: "
-                                          "permission denied for table api_logs")
+        assert source.problems["api"] == (
+            f"{source.display_name}: table api_logs cannot be read: permission denied for table api_logs"
+        )
         assert source.business_units == []  # not readable either: the logs show without names for units
     assert main(["info", spec]) == 1
     out, err = capsys.readouterr()

@@ -25,30 +25,81 @@ NOISE = ("Traceback", "Exception ignored", "Error closing cursor", "During handl
 CLOSED = {"mysql": "mysql://reader@127.0.0.1:1/logs", "postgresql": "postgresql://reader@127.0.0.1:1/logs"}
 
 
-@pytest.mark.parametrize(("backend", "query", "message"), [
-    ("mysql", "charset=nonsense", r"the URL parameter charset='nonsense' is not valid: it takes a character set "
-                                  r"MySQL and MariaDB know, e\.g\. utf8mb4"),
-    ("mysql", "connect_timeout=abc", r"the URL parameter connect_timeout='abc' is not valid: it takes a whole "
-                                     r"number of seconds from 1 to"),
-    ("mysql", "foo=bar", r"MySQL/MariaDB takes no URL parameter 'foo'; the ones it takes: charset, collation, "
-                         r"compress, connect_timeout, .*schema, ssl_ca"),
-    ("mysql", "ssl_check_hostname=maybe", r"ssl_check_hostname='maybe' is not valid: it takes true or false"),
-    ("mysql", "init_command=DELETE+FROM+api_logs", r"init_command cannot be used here: the viewer sets each "
-                                                   r"session up itself, read-only"),
-    ("mysql", "local_infile=1", r"local_infile cannot be used here: it would let the server read files"),
-    ("mysql", "foo=1&bar=2&compress=perhaps", r"takes no URL parameters 'foo', 'bar'; .*; the URL parameter "
-                                              r"compress='perhaps' is not valid"),
-    ("postgresql", "sslmode=bogus", r"the URL parameter sslmode='bogus' is not valid: it takes one of disable, "
-                                    r"allow, prefer, require, verify-ca, verify-full"),
-    ("postgresql", "connect_timeout=abc", r"connect_timeout='abc' is not valid: it takes a whole number of seconds"),
-    ("postgresql", "foo=bar", r"PostgreSQL takes no URL parameter 'foo'; the ones it takes: application_name, "
-                              r".*sslmode"),
-    ("postgresql", "options=-c+default_transaction_read_only%3Doff", r"options cannot be used here: the viewer "
-                                                                     r"sets the session options itself"),
-    ("postgresql", "sslmode=require&sslmode=disable", r"the URL parameter sslmode is given 2 times; give it once"),
-], ids=["mysql-charset", "mysql-connect_timeout", "mysql-unknown", "mysql-bool", "mysql-init_command",
-        "mysql-local_infile", "mysql-several", "pg-sslmode", "pg-connect_timeout", "pg-unknown", "pg-options",
-        "pg-twice"])
+@pytest.mark.parametrize(
+    ("backend", "query", "message"),
+    [
+        (
+            "mysql",
+            "charset=nonsense",
+            r"the URL parameter charset='nonsense' is not valid: it takes a character set "
+            r"MySQL and MariaDB know, e\.g\. utf8mb4",
+        ),
+        (
+            "mysql",
+            "connect_timeout=abc",
+            r"the URL parameter connect_timeout='abc' is not valid: it takes a whole "
+            r"number of seconds from 1 to",
+        ),
+        (
+            "mysql",
+            "foo=bar",
+            r"MySQL/MariaDB takes no URL parameter 'foo'; the ones it takes: charset, collation, "
+            r"compress, connect_timeout, .*schema, ssl_ca",
+        ),
+        ("mysql", "ssl_check_hostname=maybe", r"ssl_check_hostname='maybe' is not valid: it takes true or false"),
+        (
+            "mysql",
+            "init_command=DELETE+FROM+api_logs",
+            r"init_command cannot be used here: the viewer sets each "
+            r"session up itself, read-only",
+        ),
+        ("mysql", "local_infile=1", r"local_infile cannot be used here: it would let the server read files"),
+        (
+            "mysql",
+            "foo=1&bar=2&compress=perhaps",
+            r"takes no URL parameters 'foo', 'bar'; .*; the URL parameter "
+            r"compress='perhaps' is not valid",
+        ),
+        (
+            "postgresql",
+            "sslmode=bogus",
+            r"the URL parameter sslmode='bogus' is not valid: it takes one of disable, "
+            r"allow, prefer, require, verify-ca, verify-full",
+        ),
+        (
+            "postgresql",
+            "connect_timeout=abc",
+            r"connect_timeout='abc' is not valid: it takes a whole number of seconds",
+        ),
+        (
+            "postgresql",
+            "foo=bar",
+            r"PostgreSQL takes no URL parameter 'foo'; the ones it takes: application_name, "
+            r".*sslmode",
+        ),
+        (
+            "postgresql",
+            "options=-c+default_transaction_read_only%3Doff",
+            r"options cannot be used here: the viewer "
+            r"sets the session options itself",
+        ),
+        ("postgresql", "sslmode=require&sslmode=disable", r"the URL parameter sslmode is given 2 times; give it once"),
+    ],
+    ids=[
+        "mysql-charset",
+        "mysql-connect_timeout",
+        "mysql-unknown",
+        "mysql-bool",
+        "mysql-init_command",
+        "mysql-local_infile",
+        "mysql-several",
+        "pg-sslmode",
+        "pg-connect_timeout",
+        "pg-unknown",
+        "pg-options",
+        "pg-twice",
+    ],
+)
 def test_a_bad_url_parameter_is_named_before_connecting(backend: str, query: str, message: str, capsys) -> None:
     spec = f"{CLOSED[backend]}?{query}"
     with pytest.raises(UrlParameterError, match=message):
@@ -56,16 +107,24 @@ def test_a_bad_url_parameter_is_named_before_connecting(backend: str, query: str
     assert main(["info", spec]) == 2
     _, err = capsys.readouterr()
     assert err.startswith("auditviewer-cli: error: ") and err.count("\n") == 1
-    done = subprocess.run([sys.executable, "-m", "auditviewer.cli", "export", spec, "--log", "api", "--format",
-                           "csv", "-o", "-"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "auditviewer.cli", "export", spec, "--log", "api", "--format", "csv", "-o", "-"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert not any(word in done.stderr for word in NOISE), done.stderr
 
 
-@pytest.mark.parametrize("spec", [
-    CLOSED["mysql"] + "?charset=latin1&connect_timeout=2&compress=false&ssl_check_hostname=true",
-    CLOSED["postgresql"] + "?sslmode=disable&connect_timeout=2&application_name=audit&schema=acme",
-])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        CLOSED["mysql"] + "?charset=latin1&connect_timeout=2&compress=false&ssl_check_hostname=true",
+        CLOSED["postgresql"] + "?sslmode=disable&connect_timeout=2&application_name=audit&schema=acme",
+    ],
+)
 def test_good_url_parameters_reach_the_driver(spec: str) -> None:
     """Accepted, they get as far as connecting (to a closed port here)."""
     with pytest.raises(SourceError) as caught:
@@ -75,14 +134,21 @@ def test_good_url_parameters_reach_the_driver(spec: str) -> None:
 
 # -- a connection that dies in the middle of an export ------------------------------------------------------
 
+
 def _their_sessions(admin: sa.Engine, backend: str, marker: str) -> list[int]:
     with admin.connect() as conn:
         # Every session of the export (its pool may keep more than the one streaming rows).
         if backend == "postgresql":
-            return list(conn.execute(sa.text("SELECT pid FROM pg_stat_activity WHERE application_name = :m"),
-                                     {"m": marker}).scalars())
-        return list(conn.execute(sa.text("SELECT id FROM information_schema.processlist WHERE db = :m"),
-                                 {"m": marker}).scalars())
+            return list(
+                conn.execute(
+                    sa.text("SELECT pid FROM pg_stat_activity WHERE application_name = :m"), {"m": marker}
+                ).scalars()
+            )
+        return list(
+            conn.execute(
+                sa.text("SELECT id FROM information_schema.processlist WHERE db = :m"), {"m": marker}
+            ).scalars()
+        )
 
 
 def _kill(admin: sa.Engine, backend: str, session: int) -> None:
@@ -94,10 +160,13 @@ def _kill(admin: sa.Engine, backend: str, session: int) -> None:
 
 
 @pytest.mark.server
-@pytest.mark.parametrize(("backend", "message"), [
-    ("mysql", r"on 127\.0\.0\.1:3306: Lost connection to MySQL server during query \(MySQL error 2013\)"),
-    ("postgresql", r"on 127\.0\.0\.1:5432: terminating connection due to administrator command"),
-])
+@pytest.mark.parametrize(
+    ("backend", "message"),
+    [
+        ("mysql", r"on 127\.0\.0\.1:3306: Lost connection to MySQL server during query \(MySQL error 2013\)"),
+        ("postgresql", r"on 127\.0\.0\.1:5432: terminating connection due to administrator command"),
+    ],
+)
 def test_a_connection_killed_mid_export_gives_one_message(backend: str, message: str, tmp_path: Path) -> None:
     factory = DbFactory(backend, tmp_path, server_url(backend))
     try:
@@ -109,9 +178,13 @@ def test_a_connection_killed_mid_export_gives_one_message(backend: str, message:
             spec += f"&application_name={marker}"
         else:
             marker = sa.engine.make_url(spec).database
-        export = subprocess.Popen([sys.executable, "-m", "auditviewer.cli", "export", spec, "--log", "api",
-                                   "--format", "csv", "-o", "-"], cwd=ROOT, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
+        export = subprocess.Popen(
+            [sys.executable, "-m", "auditviewer.cli", "export", spec, "--log", "api", "--format", "csv", "-o", "-"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
             assert factory._admin is not None and export.stdout is not None
             # Rows have started to arrive; nobody reads the rest until the kill, so the query is under way.

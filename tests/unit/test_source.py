@@ -38,6 +38,7 @@ def good_db(sqlite_db: DbFactory) -> Path:
 
 # -- files that are not (good) databases ----------------------------------------------
 
+
 def test_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "nothing-here.db"
     with pytest.raises(SourceError, match="nothing-here.db: no such file"):
@@ -94,7 +95,7 @@ def test_damage_in_the_middle_is_reported_when_read(good_db: Path) -> None:
     data = good_db.read_bytes()
     middle = len(data) // 2
     damaged = good_db.with_name("damaged.db")
-    damaged.write_bytes(data[:middle] + b"\xff" * 8192 + data[middle + 8192:])
+    damaged.write_bytes(data[:middle] + b"\xff" * 8192 + data[middle + 8192 :])
     with pytest.raises(SourceError, match=r"damaged\.db.*the database is damaged"):
         _read_everything(str(damaged))
 
@@ -104,8 +105,11 @@ def test_database_without_log_tables(tmp_path: Path) -> None:
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
     conn.close()
-    with pytest.raises(SchemaError, match=r"other.db holds no log tables \(expected at least one of: "
-                                          r"panel_logs, api_logs, sms_logs, user_logins\)"):
+    with pytest.raises(
+        SchemaError,
+        match=r"other.db holds no log tables \(expected at least one of: "
+        r"panel_logs, api_logs, sms_logs, user_logins\)",
+    ):
         open_source(path)
 
 
@@ -126,7 +130,8 @@ def test_problem_names_the_sqlite_file(sqlite_db: DbFactory) -> None:
     spec = sqlite_db.create({"api": [api_row(1)]}, omit={"api": ["remote_ip", "method"]})
     with open_source(spec) as source:
         assert source.problems["api"] == (
-            f"{Path(spec).name}: table api_logs lacks the required columns method, remote_ip")
+            f"{Path(spec).name}: table api_logs lacks the required columns method, remote_ip"
+        )
         with pytest.raises(SchemaError, match=Path(spec).name):
             source.log("api")
 
@@ -139,17 +144,25 @@ def test_absent_log_type_names_the_ones_present(sqlite_db: DbFactory) -> None:
 
 # -- what is discovered -----------------------------------------------------------------
 
+
 def test_names_in_other_case_are_found(db: DbFactory) -> None:
     rows = [panel_row(1, remote_ip="10.0.0.1"), panel_row(2, remote_ip="10.0.0.2")]
-    spec = db.create({"panel": rows}, table_names={"panel": "Panel_Logs"},
-                     column_names={"panel": {"remote_ip": "Remote_IP", "email": "EMail"}})
+    spec = db.create(
+        {"panel": rows},
+        table_names={"panel": "Panel_Logs"},
+        column_names={"panel": {"remote_ip": "Remote_IP", "email": "EMail"}},
+    )
     with open_source(spec) as source:
         table = source.log("panel")
         assert table.db_name == "Panel_Logs"
         assert table.column("remote_ip").db_name == "Remote_IP"
         assert not table.column("remote_ip").extra
-        query = LogQuery(table, Filter((parse_condition("remote_ip=10.0.0.2"),)), Sort("email", False),
-                         columns=["id", "remote_ip", "email"])
+        query = LogQuery(
+            table,
+            Filter((parse_condition("remote_ip=10.0.0.2"),)),
+            Sort("email", False),
+            columns=["id", "remote_ip", "email"],
+        )
         assert query.first(10).rows == [(2, "10.0.0.2", "user2@example.com")]
 
 
@@ -199,10 +212,14 @@ def test_no_business_units_table(sqlite_db: DbFactory) -> None:
 
 # -- servers that cannot be reached ------------------------------------------------------
 
-@pytest.mark.parametrize("url", [
-    "postgresql://auditor:Sup3r-s3cret@127.0.0.1:1/logs",
-    "mysql://auditor:Sup3r-s3cret@127.0.0.1:1/logs",
-])
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://auditor:Sup3r-s3cret@127.0.0.1:1/logs",
+        "mysql://auditor:Sup3r-s3cret@127.0.0.1:1/logs",
+    ],
+)
 def test_closed_port_fails_quickly_without_showing_the_password(url: str) -> None:
     started = time.monotonic()
     with pytest.raises(SourceError) as caught:
@@ -213,11 +230,14 @@ def test_closed_port_fails_quickly_without_showing_the_password(url: str) -> Non
     assert "127.0.0.1:1" in message and "auditor" in message
 
 
-@pytest.mark.parametrize(("spec", "message"), [
-    ("oracle://scott:tiger@db/logs", "unsupported database 'oracle'"),
-    ("sqlite://", "a sqlite:// URL must name a file"),
-    ("postgresql://host:notaport/db", "is not a database URL"),
-])
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("oracle://scott:tiger@db/logs", "unsupported database 'oracle'"),
+        ("sqlite://", "a sqlite:// URL must name a file"),
+        ("postgresql://host:notaport/db", "is not a database URL"),
+    ],
+)
 def test_unusable_urls(spec: str, message: str) -> None:
     with pytest.raises(SourceError, match=message):
         open_source(spec)

@@ -17,7 +17,16 @@ from auditviewer.data.filters import Filter, parse_condition
 from auditviewer.data.query import LogQuery
 from auditviewer.data.source import LogTable, open_source
 from auditviewer.data.timeline import (
-    DAY, HOUR, MINUTE, WEEK, Timeline, align, bucket_edges, choose_width, compute_timeline, label_width,
+    DAY,
+    HOUR,
+    MINUTE,
+    WEEK,
+    Timeline,
+    align,
+    bucket_edges,
+    choose_width,
+    compute_timeline,
+    label_width,
 )
 from tests.helpers.dbfactory import DbFactory
 from tests.unit.logrows import BASE, api_row, sms_row
@@ -25,9 +34,16 @@ from tests.unit.logrows import BASE, api_row, sms_row
 # API rows over about three days, 797 seconds apart: 4xx and 5xx in bursts, a few
 # 3xx, and rows right on hour edges at the end. Ids rise with time, as exported.
 STATUSES = [200, 201, 204, 302, 404, 200, 500, 200, 429, 503, 200, 200, 401]
-API = [api_row(i, date=BASE + timedelta(seconds=i * 797), status=STATUSES[(i * 7) % len(STATUSES)],
-               method=("GET", "POST", "PUT", "DELETE")[i % 4], remote_ip=f"192.0.2.{i % 9}")
-       for i in range(1, 331)]
+API = [
+    api_row(
+        i,
+        date=BASE + timedelta(seconds=i * 797),
+        status=STATUSES[(i * 7) % len(STATUSES)],
+        method=("GET", "POST", "PUT", "DELETE")[i % 4],
+        remote_ip=f"192.0.2.{i % 9}",
+    )
+    for i in range(1, 331)
+]
 API += [api_row(331 + k, date=BASE + timedelta(hours=74 + k), status=(200, 500, 404)[k % 3]) for k in range(5)]
 
 #: The outcomes as a person would write them in SQL, to check the chart against.
@@ -38,17 +54,24 @@ def _bound(db: DbFactory, moment: datetime) -> Any:
     return moment.strftime("%Y-%m-%d %H:%M:%S") if db.backend == "sqlite" else moment
 
 
-def plain_counts(db: DbFactory, table: LogTable, tl: Timeline, outcome_sql: dict[str, str],
-                 where: str = "1 = 1", params: dict[str, Any] | None = None) -> dict[str, list[int]]:
+def plain_counts(
+    db: DbFactory,
+    table: LogTable,
+    tl: Timeline,
+    outcome_sql: dict[str, str],
+    where: str = "1 = 1",
+    params: dict[str, Any] | None = None,
+) -> dict[str, list[int]]:
     """Per bucket and outcome: SELECT count(*) ... WHERE date >= :lo AND date < :hi AND <outcome>."""
     name = table.table.fullname if hasattr(table.table, "fullname") else table.db_name
     counts: dict[str, list[int]] = {}
     with table.source.engine.connect() as conn:
         for key, sql in outcome_sql.items():
-            text = sa.text(f"SELECT count(*) FROM {name} WHERE date >= :lo AND date < :hi "
-                           f"AND ({sql}) AND ({where})")
-            counts[key] = [conn.execute(text, {"lo": _bound(db, a), "hi": _bound(db, b), **(params or {})}).scalar()
-                           for a, b in zip(tl.edges, tl.edges[1:])]
+            text = sa.text(f"SELECT count(*) FROM {name} WHERE date >= :lo AND date < :hi AND ({sql}) AND ({where})")
+            counts[key] = [
+                conn.execute(text, {"lo": _bound(db, a), "hi": _bound(db, b), **(params or {})}).scalar()
+                for a, b in zip(tl.edges, tl.edges[1:])
+            ]
     return counts
 
 
@@ -58,11 +81,21 @@ def chart_counts(tl: Timeline) -> dict[str, list[int]]:
 
 # -- bucket widths and edges --------------------------------------------------------------
 
-@pytest.mark.parametrize(("span", "width"), [
-    (timedelta(minutes=30), MINUTE), (timedelta(hours=1), MINUTE), (timedelta(hours=24), 5 * MINUTE),
-    (timedelta(days=3), 15 * MINUTE), (timedelta(days=7), HOUR), (timedelta(days=30), 6 * HOUR),
-    (timedelta(days=365), DAY), (timedelta(days=2000), WEEK), (timedelta(days=7 * 1000), 3 * WEEK),
-])
+
+@pytest.mark.parametrize(
+    ("span", "width"),
+    [
+        (timedelta(minutes=30), MINUTE),
+        (timedelta(hours=1), MINUTE),
+        (timedelta(hours=24), 5 * MINUTE),
+        (timedelta(days=3), 15 * MINUTE),
+        (timedelta(days=7), HOUR),
+        (timedelta(days=30), 6 * HOUR),
+        (timedelta(days=365), DAY),
+        (timedelta(days=2000), WEEK),
+        (timedelta(days=7 * 1000), 3 * WEEK),
+    ],
+)
 def test_width_fits_the_span(span: timedelta, width: timedelta) -> None:
     assert choose_width(span) == width
     if span >= timedelta(hours=1):
@@ -80,10 +113,18 @@ def test_edges_are_aligned_and_cover_first_and_last() -> None:
     # A row exactly on an edge opens the next bucket.
     assert bucket_edges(first, datetime(2025, 3, 5, 15), HOUR)[-1] == datetime(2025, 3, 5, 16)
     assert [label_width(w) for w in (MINUTE, 5 * MINUTE, HOUR, 6 * HOUR, DAY, WEEK, 3 * WEEK)] == [
-        "minute", "5 minutes", "hour", "6 hours", "day", "week", "3 weeks"]
+        "minute",
+        "5 minutes",
+        "hour",
+        "6 hours",
+        "day",
+        "week",
+        "3 weeks",
+    ]
 
 
 # -- counts on every backend ----------------------------------------------------------------
+
 
 @pytest.fixture
 def api_table(db: DbFactory):
@@ -102,13 +143,17 @@ def test_all_rows_come_from_the_date_index_and_equal_plain_counts(db: DbFactory,
     assert tl.total == len(API)
 
 
-@pytest.mark.parametrize(("condition", "where", "params"), [
-    ("status>=500", "status >= 500", {}),
-    ("method=PUT,DELETE", "method IN ('PUT', 'DELETE')", {}),
-    ("remote_ip=192.0.2.4", "remote_ip = :ip", {"ip": "192.0.2.4"}),
-])
-def test_a_condition_is_one_grouped_pass_equal_to_plain_counts(db: DbFactory, api_table: LogTable, condition: str,
-                                                               where: str, params: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("condition", "where", "params"),
+    [
+        ("status>=500", "status >= 500", {}),
+        ("method=PUT,DELETE", "method IN ('PUT', 'DELETE')", {}),
+        ("remote_ip=192.0.2.4", "remote_ip = :ip", {"ip": "192.0.2.4"}),
+    ],
+)
+def test_a_condition_is_one_grouped_pass_equal_to_plain_counts(
+    db: DbFactory, api_table: LogTable, condition: str, where: str, params: dict[str, Any]
+) -> None:
     tl = compute_timeline(LogQuery(api_table, Filter((parse_condition(condition),))))
     assert tl.strategy == "grouped"
     assert chart_counts(tl) == plain_counts(db, api_table, tl, API_SQL, where, params)
@@ -139,7 +184,7 @@ def test_a_fixed_width_and_regrouping_keep_the_counts(api_table: LogTable) -> No
     daily = compute_timeline(LogQuery(api_table), width=DAY)
     assert hourly.width == HOUR and hourly.edges[0] == BASE
     assert chart_counts(hourly.regrouped(24)) == chart_counts(daily)
-    assert hourly.regrouped(24).edges == daily.edges[:len(hourly.regrouped(24).edges)]
+    assert hourly.regrouped(24).edges == daily.edges[: len(hourly.regrouped(24).edges)]
     assert hourly.bucket_at(BASE + timedelta(hours=2, minutes=59)) == 2
     assert hourly.bucket_at(BASE - timedelta(seconds=1)) is None
 
@@ -153,11 +198,21 @@ def test_without_a_date_index_the_counts_are_the_same(db: DbFactory) -> None:
 
 
 def test_logins_and_sms_stack_their_own_outcomes(db: DbFactory) -> None:
-    sms = [sms_row(i, date=BASE + timedelta(minutes=i * 13), error=(None, "", "Gateway timeout", None)[i % 4])
-           for i in range(1, 120)]
-    logins = [dict(id=i, date=BASE + timedelta(minutes=i * 29), name="Anna", email="anna@example.com",
-                   login=("successful", "failed", "successful")[i % 3], remote_ip="198.51.100.7")
-              for i in range(1, 91)]
+    sms = [
+        sms_row(i, date=BASE + timedelta(minutes=i * 13), error=(None, "", "Gateway timeout", None)[i % 4])
+        for i in range(1, 120)
+    ]
+    logins = [
+        dict(
+            id=i,
+            date=BASE + timedelta(minutes=i * 29),
+            name="Anna",
+            email="anna@example.com",
+            login=("successful", "failed", "successful")[i % 3],
+            remote_ip="198.51.100.7",
+        )
+        for i in range(1, 91)
+    ]
     with open_source(db.create({"sms": sms, "logins": logins}, indexes=[("*", "date")])) as source:
         tl = compute_timeline(LogQuery(source.log("sms")))
         assert [s.label for s in tl.series] == ["Sent", "Error"]
@@ -170,8 +225,7 @@ def test_logins_and_sms_stack_their_own_outcomes(db: DbFactory) -> None:
 
 
 @pytest.mark.parametrize("ids", ["falling", "late inserts", "gaps"])
-def test_ids_that_are_not_consecutive_in_date_order_are_still_counted_exactly(sqlite_db: DbFactory,
-                                                                             ids: str) -> None:
+def test_ids_that_are_not_consecutive_in_date_order_are_still_counted_exactly(sqlite_db: DbFactory, ids: str) -> None:
     if ids == "falling":
         rows = [dict(row, id=1000 - row["id"]) for row in API]
     elif ids == "late inserts":  # rows numbered after the others but dated among them
@@ -217,5 +271,7 @@ def test_demo_database_all_logs(tmp_path: Path) -> None:
         api = compute_timeline(LogQuery(source.log("api")))
         assert api.strategy == "index+ids"
         five = api.series_by_key("5xx")
-        assert five is not None and sum(five.counts) == LogQuery(
-            source.log("api"), Filter((parse_condition("status>=500"),))).count()
+        assert (
+            five is not None
+            and sum(five.counts) == LogQuery(source.log("api"), Filter((parse_condition("status>=500"),))).count()
+        )

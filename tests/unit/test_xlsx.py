@@ -27,8 +27,9 @@ from tests.helpers.dbfactory import DbFactory
 from tests.unit.logrows import api_row, panel_row
 
 HOSTILE = "<b>x</b><script>alert(1)</script>"
-ROWS = [api_row(i, status=(200, 404, 500)[i % 3], url=HOSTILE if i == 5 else f"/v2/Api/Items/{i}")
-        for i in range(1, 26)]
+ROWS = [
+    api_row(i, status=(200, 404, 500)[i % 3], url=HOSTILE if i == 5 else f"/v2/Api/Items/{i}") for i in range(1, 26)
+]
 ROWS[6]["url"] = '=HYPERLINK("http://evil.example","click")'
 ROWS[7]["url"] = "bell\x07 and tab\x0b inside"  # (PostgreSQL cannot store NUL)
 ROWS[8]["url"] = "#N/A"
@@ -93,8 +94,10 @@ def test_dates_are_in_the_chosen_zone_and_the_about_sheet_says_so(api: LogTable,
     rows = data_rows(wb)
     expected = [r for r in ROWS if r["status"] >= 500]
     assert n == len(rows) == len(expected)
-    assert rows[0] == (expected[0]["id"], expected[0]["date"].replace(tzinfo=UTC).astimezone(warsaw)
-                       .replace(tzinfo=None))
+    assert rows[0] == (
+        expected[0]["id"],
+        expected[0]["date"].replace(tzinfo=UTC).astimezone(warsaw).replace(tzinfo=None),
+    )
     about = {row[0]: row[1] for row in wb["About this report"].iter_rows(values_only=True) if row[0]}
     assert about["Errors <June>"] is None  # the title row
     assert about["Times in"] == "Europe/Warsaw"
@@ -143,8 +146,7 @@ def leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
 
-def test_cancelling_leaves_no_file_and_no_temporary_files(sqlite_db: DbFactory, tmp_path: Path,
-                                                          monkeypatch) -> None:
+def test_cancelling_leaves_no_file_and_no_temporary_files(sqlite_db: DbFactory, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(xlsx_module, "SHEET_ROWS", 1_001)
     rows = [panel_row(i) for i in range(1, 25_001)]
     out = tmp_path / "out"
@@ -167,8 +169,25 @@ def test_cancelling_leaves_no_file_and_no_temporary_files(sqlite_db: DbFactory, 
 def test_the_cli_writes_xlsx_and_refuses_stdout(sqlite_db: DbFactory, tmp_path: Path, capsys) -> None:
     spec = sqlite_db.create({"api": ROWS})
     out = tmp_path / "errors.xlsx"
-    code = main(["export", spec, "--log", "api", "--where", "status>=500", "--format", "xlsx", "--title", "Errors",
-                 "--mask", "--tz", "Europe/Warsaw", "-o", str(out)])
+    code = main(
+        [
+            "export",
+            spec,
+            "--log",
+            "api",
+            "--where",
+            "status>=500",
+            "--format",
+            "xlsx",
+            "--title",
+            "Errors",
+            "--mask",
+            "--tz",
+            "Europe/Warsaw",
+            "-o",
+            str(out),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     wb = read(out)
     assert wb.properties.title == "Errors"
@@ -177,8 +196,7 @@ def test_the_cli_writes_xlsx_and_refuses_stdout(sqlite_db: DbFactory, tmp_path: 
     assert "cannot go to stdout" in capsys.readouterr().err
 
 
-def test_an_interrupted_cli_export_leaves_no_file(sqlite_db: DbFactory, tmp_path: Path, capsys,
-                                                  monkeypatch) -> None:
+def test_an_interrupted_cli_export_leaves_no_file(sqlite_db: DbFactory, tmp_path: Path, capsys, monkeypatch) -> None:
     spec = sqlite_db.create({"api": ROWS})
 
     def interrupted(*_args, **_kwargs):

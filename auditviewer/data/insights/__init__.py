@@ -18,14 +18,32 @@ from auditviewer.data.errors import AuditViewerError, QueryCancelled
 from auditviewer.data.insights import api, delivery, logins
 from auditviewer.data.insights.base import Context
 from auditviewer.data.insights.model import (
-    Chart, ChartSeries, Finding, Item, Overview, Params, RowLink,
+    Chart,
+    ChartSeries,
+    Finding,
+    Item,
+    Overview,
+    Params,
+    RowLink,
 )
 from auditviewer.data.source import Source
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Chart", "ChartSeries", "Finding", "Item", "Overview", "Params", "RowLink", "STEPS", "Step",
-           "compute_overview", "run_step", "steps_for"]
+__all__ = [
+    "STEPS",
+    "Chart",
+    "ChartSeries",
+    "Finding",
+    "Item",
+    "Overview",
+    "Params",
+    "RowLink",
+    "Step",
+    "compute_overview",
+    "run_step",
+    "steps_for",
+]
 
 
 @dataclass(frozen=True)
@@ -40,17 +58,27 @@ class Step:
 
 STEPS: tuple[Step, ...] = (
     Step("login_bursts", "Failed-login bursts", "logins", ("email", "remote_ip", "login"), logins.login_bursts),
-    Step("new_countries", "Logins from new countries", "logins", ("email", "login", "country"),
-         logins.new_countries),
+    Step("new_countries", "Logins from new countries", "logins", ("email", "login", "country"), logins.new_countries),
     Step("off_hours", "Logins outside business hours", "logins", ("email", "login"), logins.off_hours),
-    Step("odd_addresses", "Logins from private or reserved addresses", "logins", ("email", "remote_ip", "login"),
-         logins.odd_addresses),
+    Step(
+        "odd_addresses",
+        "Logins from private or reserved addresses",
+        "logins",
+        ("email", "remote_ip", "login"),
+        logins.odd_addresses,
+    ),
     Step("api_errors", "API error rate", "api", ("status",), api.error_rate),
-    Step("api_error_sources", "API errors by endpoint and caller", "api", ("url", "method", "status", "remote_ip"),
-         api.error_sources),
+    Step(
+        "api_error_sources",
+        "API errors by endpoint and caller",
+        "api",
+        ("url", "method", "status", "remote_ip"),
+        api.error_sources,
+    ),
     Step("api_writes", "PUT and DELETE volume", "api", ("method", "remote_ip"), api.writes),
-    Step("sms_delivery", "SMS delivery", "sms", ("gateway_name", "campaign_description", "error"),
-         delivery.sms_delivery),
+    Step(
+        "sms_delivery", "SMS delivery", "sms", ("gateway_name", "campaign_description", "error"), delivery.sms_delivery
+    ),
     Step("panel_activity", "Panel activity", "panel", ("email", "remote_ip", "method"), delivery.panel_activity),
 )
 
@@ -76,8 +104,12 @@ def run_step(source: Source, step: Step, params: Params, token: CancelToken | No
     return step.run(Context(source.log(step.log), params, token))
 
 
-def compute_overview(source: Source, params: Params | None = None, token: CancelToken | None = None,
-                     progress: Callable[[int, int, str], None] | None = None) -> Overview:
+def compute_overview(
+    source: Source,
+    params: Params | None = None,
+    token: CancelToken | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> Overview:
     """Run every step the source allows; a step that fails is reported, not fatal."""
     params = params or Params()
     token = token or CancelToken()

@@ -119,8 +119,9 @@ class Context:
                 self._window = (low, high)
         return self._window
 
-    def link(self, *conditions: Condition | str, time_from: datetime | None = None,
-             time_to: datetime | None = None) -> RowLink:
+    def link(
+        self, *conditions: Condition | str, time_from: datetime | None = None, time_to: datetime | None = None
+    ) -> RowLink:
         """Rows of this log under ``conditions``, in the given range or else the whole period."""
         if time_from is None and time_to is None:
             time_from, time_to = self.window()
@@ -135,6 +136,7 @@ class Context:
 
 # -- conditions ------------------------------------------------------------------------
 
+
 def eq(column: str, value: Any) -> Condition:
     """column=value, or column= (is empty) for NULL and ''."""
     if value is None or value == "":
@@ -147,6 +149,7 @@ def not_empty(column: str) -> Condition:
 
 
 # -- words and numbers ---------------------------------------------------------------------
+
 
 def fmt_time(value: datetime | None, zone: Any = None) -> str:
     return format_time(value, zone) if zone is not None else format_time(value)

@@ -49,20 +49,30 @@ class Burst:
 
 # -- bursts -------------------------------------------------------------------------------------
 
+
 def find_bursts(ctx: Context, column: str) -> list[Burst]:
     """Runs of at least N failed logins within T minutes for one value of ``column``."""
     n, seconds = ctx.params.burst_failures, ctx.params.burst_minutes * 60
     key, time = ctx.col(column), ctx.time
     over = {"partition_by": key, "order_by": (time, ctx.col("id"))}
     secs = ctx.seconds()
-    inner = ctx.select(
-        key.label("k"), time.label("at"), secs.label("secs"),
-        sa.func.lead(secs, n - 1).over(**over).label("nth_secs"),
-        sa.func.lead(time, n - 1, type_=time.type).over(**over).label("nth_at"),
-        sa.func.row_number().over(**over).label("rn"),
-    ).where(*ctx.clause(*ctx.outcome("failed")), key.is_not(None)).subquery("failures")
-    stmt = (sa.select(inner.c.k, inner.c.at, inner.c.nth_at, inner.c.rn)
-            .where(inner.c.nth_secs - inner.c.secs <= seconds).order_by(inner.c.k, inner.c.rn))
+    inner = (
+        ctx.select(
+            key.label("k"),
+            time.label("at"),
+            secs.label("secs"),
+            sa.func.lead(secs, n - 1).over(**over).label("nth_secs"),
+            sa.func.lead(time, n - 1, type_=time.type).over(**over).label("nth_at"),
+            sa.func.row_number().over(**over).label("rn"),
+        )
+        .where(*ctx.clause(*ctx.outcome("failed")), key.is_not(None))
+        .subquery("failures")
+    )
+    stmt = (
+        sa.select(inner.c.k, inner.c.at, inner.c.nth_at, inner.c.rn)
+        .where(inner.c.nth_secs - inner.c.secs <= seconds)
+        .order_by(inner.c.k, inner.c.rn)
+    )
     bursts: list[Burst] = []
     current: Burst | None = None
     for value, at, nth_at, rn in ctx.rows(stmt):
@@ -85,8 +95,11 @@ def _burst_details(ctx: Context, burst: Burst) -> None:
     until = burst.last + timedelta(minutes=ctx.params.burst_minutes)
     names = ["email", "remote_ip"] + (["country"] if ctx.has("country") else [])
     failed = ctx.outcome_clause("failed")
-    stmt = (ctx.select(*(ctx.col(n) for n in names), sa.case((failed, 1), else_=0), ctx.time)
-            .where(ctx.time >= burst.first, ctx.time <= until).order_by(ctx.time, ctx.col("id")))
+    stmt = (
+        ctx.select(*(ctx.col(n) for n in names), sa.case((failed, 1), else_=0), ctx.time)
+        .where(ctx.time >= burst.first, ctx.time <= until)
+        .order_by(ctx.time, ctx.col("id"))
+    )
     for *values, is_failure, at in ctx.rows(stmt):
         row = dict(zip(names, values))
         if str(row[burst.column]) != burst.value:
@@ -137,32 +150,70 @@ def login_bursts(ctx: Context) -> list[Finding]:
     failed = ctx.outcome("failed")
     chart = _failures_chart(ctx)
     if not bursts:
-        return [Finding("failed_login_bursts", "Failed-login bursts", Severity.OK,
-                        f"No e-mail address or IP had {rule} in {ctx.describe_period()}.", "logins",
-                        ctx.link(*failed), chart=chart),
-                Finding("success_after_burst", "Successful login right after failed ones", Severity.OK,
-                        "No burst of failed logins, so none was followed by a success.", "logins")]
+        return [
+            Finding(
+                "failed_login_bursts",
+                "Failed-login bursts",
+                Severity.OK,
+                f"No e-mail address or IP had {rule} in {ctx.describe_period()}.",
+                "logins",
+                ctx.link(*failed),
+                chart=chart,
+            ),
+            Finding(
+                "success_after_burst",
+                "Successful login right after failed ones",
+                Severity.OK,
+                "No burst of failed logins, so none was followed by a success.",
+                "logins",
+            ),
+        ]
     spraying = [b for b in bursts if b.column == "remote_ip" and len(b.others) >= 3]
     by_column = Counter(b.column for b in bursts)
     biggest = bursts[0]
-    summary = (f"{plural(len(bursts), 'burst')} of {rule}: {plural(by_column['email'], 'e-mail address', 'e-mail addresses')}"
-               f" and {plural(by_column['remote_ip'], 'IP address', 'IP addresses')}. The largest: {_who(biggest)}, "
-               f"{biggest.failures} failures from {fmt_time(biggest.first)} to {fmt_time(biggest.last)} UTC.")
+    summary = (
+        f"{plural(len(bursts), 'burst')} of {rule}: {plural(by_column['email'], 'e-mail address', 'e-mail addresses')}"
+        f" and {plural(by_column['remote_ip'], 'IP address', 'IP addresses')}. The largest: {_who(biggest)}, "
+        f"{biggest.failures} failures from {fmt_time(biggest.first)} to {fmt_time(biggest.last)} UTC."
+    )
     if spraying:
         worst = max(spraying, key=lambda b: len(b.others))
-        summary += (f" {plural(len(spraying), 'IP')} tried several accounts in one burst (password guessing), "
-                    f"e.g. {worst.value} tried {len(worst.others)} accounts.")
+        summary += (
+            f" {plural(len(spraying), 'IP')} tried several accounts in one burst (password guessing), "
+            f"e.g. {worst.value} tried {len(worst.others)} accounts."
+        )
     items = []
     for burst in bursts[:MAX_BURSTS]:
         then = f"logged in at {fmt_time(burst.success[0])}" if burst.success else ""
         end = (burst.success[0] if burst.success else burst.last) + timedelta(seconds=1)
         severity = Severity.ERROR if burst in spraying else Severity.WARNING
-        items.append(Item((_who(burst), fmt_int(burst.failures), fmt_time(burst.first), fmt_time(burst.last),
-                           _involved(burst), then),
-                          ctx.link(eq(burst.column, burst.value), time_from=burst.first, time_to=end), severity))
-    findings = [Finding("failed_login_bursts", "Failed-login bursts", Severity.ERROR if spraying else Severity.WARNING,
-                        summary, "logins", ctx.link(*failed),
-                        ("Who", "Failures", "From (UTC)", "To (UTC)", "Involved", "Then"), tuple(items), chart)]
+        items.append(
+            Item(
+                (
+                    _who(burst),
+                    fmt_int(burst.failures),
+                    fmt_time(burst.first),
+                    fmt_time(burst.last),
+                    _involved(burst),
+                    then,
+                ),
+                ctx.link(eq(burst.column, burst.value), time_from=burst.first, time_to=end),
+                severity,
+            )
+        )
+    findings = [
+        Finding(
+            "failed_login_bursts",
+            "Failed-login bursts",
+            Severity.ERROR if spraying else Severity.WARNING,
+            summary,
+            "logins",
+            ctx.link(*failed),
+            ("Who", "Failures", "From (UTC)", "To (UTC)", "Involved", "Then"),
+            tuple(items),
+            chart,
+        )
+    ]
     findings.append(_success_after(ctx, bursts[:MAX_BURSTS], spraying))
     return findings
 
@@ -171,27 +222,49 @@ def _success_after(ctx: Context, bursts: list[Burst], spraying: list[Burst]) -> 
     followed = [b for b in bursts if b.success is not None]
     minutes = ctx.params.burst_minutes
     if not followed:
-        return Finding("success_after_burst", "Successful login right after failed ones", Severity.OK,
-                       f"No burst of failed logins was followed by a successful login within {minutes} minutes.",
-                       "logins")
+        return Finding(
+            "success_after_burst",
+            "Successful login right after failed ones",
+            Severity.OK,
+            f"No burst of failed logins was followed by a successful login within {minutes} minutes.",
+            "logins",
+        )
     items = []
     for burst in followed:
         assert burst.success is not None
         when, email, ip, country = burst.success
         new_place = burst.column == "email" and ip not in burst.others
         severity = Severity.ERROR if burst in spraying or new_place else Severity.WARNING
-        items.append(Item((_who(burst), fmt_int(burst.failures), fmt_time(burst.last), fmt_time(when),
-                           email if burst.column == "remote_ip" else ip, country),
-                          ctx.link(eq(burst.column, burst.value), time_from=burst.first,
-                                   time_to=when + timedelta(seconds=1)), severity))
+        items.append(
+            Item(
+                (
+                    _who(burst),
+                    fmt_int(burst.failures),
+                    fmt_time(burst.last),
+                    fmt_time(when),
+                    email if burst.column == "remote_ip" else ip,
+                    country,
+                ),
+                ctx.link(eq(burst.column, burst.value), time_from=burst.first, time_to=when + timedelta(seconds=1)),
+                severity,
+            )
+        )
     worst = max(item.severity for item in items)
-    summary = (f"{plural(len(followed), 'burst')} of failed logins ended in a successful login within {minutes} "
-               f"minutes: a forgotten password, or a guessed one. Check the ones from another IP or country "
-               f"than the failures, and any after an IP tried several accounts.")
-    return Finding("success_after_burst", "Successful login right after failed ones", worst, summary, "logins",
-                   ctx.link(*ctx.outcome("successful")),
-                   ("Who", "Failures", "Last failure (UTC)", "Success (UTC)", "E-mail / IP", "Country"),
-                   tuple(items))
+    summary = (
+        f"{plural(len(followed), 'burst')} of failed logins ended in a successful login within {minutes} "
+        f"minutes: a forgotten password, or a guessed one. Check the ones from another IP or country "
+        f"than the failures, and any after an IP tried several accounts."
+    )
+    return Finding(
+        "success_after_burst",
+        "Successful login right after failed ones",
+        worst,
+        summary,
+        "logins",
+        ctx.link(*ctx.outcome("successful")),
+        ("Who", "Failures", "Last failure (UTC)", "Success (UTC)", "E-mail / IP", "Country"),
+        tuple(items),
+    )
 
 
 def _failures_chart(ctx: Context) -> Chart | None:
@@ -199,12 +272,17 @@ def _failures_chart(ctx: Context) -> Chart | None:
     failed = timeline.series_by_key("failed")
     if failed is None or timeline.is_empty:
         return None
-    return Chart("time", "Failed logins", "failed logins",
-                 (ChartSeries(failed.label, tuple(float(v) for v in failed.counts), failed.color),),
-                 edges=timeline.edges)
+    return Chart(
+        "time",
+        "Failed logins",
+        "failed logins",
+        (ChartSeries(failed.label, tuple(float(v) for v in failed.counts), failed.color),),
+        edges=timeline.edges,
+    )
 
 
 # -- new countries ------------------------------------------------------------------------------------
+
 
 def new_countries(ctx: Context) -> list[Finding]:
     """A successful login from a country the user had never logged in from before."""
@@ -212,9 +290,11 @@ def new_countries(ctx: Context) -> list[Finding]:
         return []
     email, country = ctx.col("email"), ctx.col("country")
     # The whole history, whatever the period: "never before" means never.
-    stmt = (ctx.select(ctx.scan("email"), country, sa.func.min(ctx.time), sa.func.count())
-            .where(ctx.outcome_clause("successful"), email.is_not(None), country.is_not(None), country != "")
-            .group_by(sa.text("1"), sa.text("2")))
+    stmt = (
+        ctx.select(ctx.scan("email"), country, sa.func.min(ctx.time), sa.func.count())
+        .where(ctx.outcome_clause("successful"), email.is_not(None), country.is_not(None), country != "")
+        .group_by(sa.text("1"), sa.text("2"))
+    )
     seen: dict[str, list[tuple[datetime, str, int]]] = defaultdict(list)
     for user, place, first, n in ctx.rows(stmt):
         seen[str(user)].append((first, str(place), int(n)))
@@ -230,31 +310,55 @@ def new_countries(ctx: Context) -> list[Finding]:
             ip = str(row[0][0]) if row else ""
             city = str(row[0][1] or "") if row and len(row[0]) > 1 else ""
             before = sorted({p for f, p, _ in places if f < first})
-            items.append(Item((user, place, city, fmt_time(first), ip, ", ".join(before), fmt_int(n)),
-                              ctx.link(eq("email", user), eq("country", place), *ctx.outcome("successful")),
-                              Severity.ERROR))
+            items.append(
+                Item(
+                    (user, place, city, fmt_time(first), ip, ", ".join(before), fmt_int(n)),
+                    ctx.link(eq("email", user), eq("country", place), *ctx.outcome("successful")),
+                    Severity.ERROR,
+                )
+            )
     items.sort(key=lambda i: i.cells[3], reverse=True)
     if not items:
-        return [Finding("new_country", "Logins from a new country", Severity.OK,
-                        f"No user logged in from a country they had not logged in from before "
-                        f"({ctx.describe_period()}).", "logins")]
+        return [
+            Finding(
+                "new_country",
+                "Logins from a new country",
+                Severity.OK,
+                f"No user logged in from a country they had not logged in from before ({ctx.describe_period()}).",
+                "logins",
+            )
+        ]
     users = {i.cells[0] for i in items}
-    summary = (f"{plural(len(users), 'user')} logged in successfully from a country they had never logged in "
-               f"from before: {plural(len(items), 'new country', 'new countries')} in all. Make sure it was them.")
-    return [Finding("new_country", "Logins from a new country", Severity.ERROR, summary, "logins",
-                    ctx.link(*ctx.outcome("successful")),
-                    ("User", "New country", "City", "First login there (UTC)", "IP", "Countries before", "Logins there"),
-                    tuple(items))]
+    summary = (
+        f"{plural(len(users), 'user')} logged in successfully from a country they had never logged in "
+        f"from before: {plural(len(items), 'new country', 'new countries')} in all. Make sure it was them."
+    )
+    return [
+        Finding(
+            "new_country",
+            "Logins from a new country",
+            Severity.ERROR,
+            summary,
+            "logins",
+            ctx.link(*ctx.outcome("successful")),
+            ("User", "New country", "City", "First login there (UTC)", "IP", "Countries before", "Logins there"),
+            tuple(items),
+        )
+    ]
 
 
 # -- business hours -------------------------------------------------------------------------------------
+
 
 def off_hours(ctx: Context) -> list[Finding]:
     """Successful logins outside business hours, by user; a chart of logins by hour of the day."""
     p = ctx.params
     hour = ctx.seconds(3600).label("hour")
-    stmt = (ctx.select(ctx.scan("email"), hour, sa.func.count()).where(*ctx.clause(*ctx.outcome("successful")))
-            .group_by(sa.text("1"), sa.text("2")))
+    stmt = (
+        ctx.select(ctx.scan("email"), hour, sa.func.count())
+        .where(*ctx.clause(*ctx.outcome("successful")))
+        .group_by(sa.text("1"), sa.text("2"))
+    )
     inside, outside = [0] * 24, [0] * 24
     per_user: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     latest: dict[str, datetime] = {}
@@ -265,8 +369,11 @@ def off_hours(ctx: Context) -> list[Finding]:
         if int(index) not in hours:
             start = datetime(1970, 1, 1) + timedelta(hours=int(index))
             local = start.replace(tzinfo=UTC).astimezone(ctx.zone)
-            hours[int(index)] = (start, local.hour, local.weekday() in p.business_days
-                                 and p.business_start <= local.hour < p.business_end)
+            hours[int(index)] = (
+                start,
+                local.hour,
+                local.weekday() in p.business_days and p.business_start <= local.hour < p.business_end,
+            )
         start, local_hour, business = hours[int(index)]
         (inside if business else outside)[local_hour] += int(n)
         counts = per_user[str(user)]
@@ -274,35 +381,75 @@ def off_hours(ctx: Context) -> list[Finding]:
         if not business and (str(user) not in latest or start > latest[str(user)]):
             latest[str(user)] = start
     total_in, total_out = sum(inside), sum(outside)
-    chart = Chart("bar", f"Successful logins by hour of the day ({p.zone})", "logins",
-                  (ChartSeries("Business hours", tuple(map(float, inside)), "#54a24b"),
-                   ChartSeries("Outside business hours", tuple(map(float, outside)), "#f58518")),
-                  categories=tuple(f"{h:02d}" for h in range(24)), stacked=True)
+    chart = Chart(
+        "bar",
+        f"Successful logins by hour of the day ({p.zone})",
+        "logins",
+        (
+            ChartSeries("Business hours", tuple(map(float, inside)), "#54a24b"),
+            ChartSeries("Outside business hours", tuple(map(float, outside)), "#f58518"),
+        ),
+        categories=tuple(f"{h:02d}" for h in range(24)),
+        stacked=True,
+    )
     rule = p.describe_business_hours()
     if not total_out:
-        return [Finding("off_hours", "Logins outside business hours", Severity.OK,
-                        f"Every successful login was within business hours, {rule}.", "logins", chart=chart)]
+        return [
+            Finding(
+                "off_hours",
+                "Logins outside business hours",
+                Severity.OK,
+                f"Every successful login was within business hours, {rule}.",
+                "logins",
+                chart=chart,
+            )
+        ]
     ranked = top({u: c[1] for u, c in per_user.items() if c[1]}, p.top)
-    items = tuple(Item((user, fmt_int(n), pct(n, sum(per_user[user])), fmt_time(latest[user]) + " UTC"),
-                       ctx.link(eq("email", user), *ctx.outcome("successful")), Severity.WARNING)
-                  for user, n in ranked)
-    summary = (f"{fmt_int(total_out)} of {fmt_int(total_in + total_out)} successful logins "
-               f"({pct(total_out, total_in + total_out)}) were outside business hours, {rule}, by "
-               f"{plural(sum(1 for c in per_user.values() if c[1]), 'user')}.")
-    return [Finding("off_hours", "Logins outside business hours", Severity.WARNING, summary, "logins",
-                    ctx.link(*ctx.outcome("successful")),
-                    ("User", "Logins outside hours", "Share of their logins", "Latest outside hours (hour starting)"),
-                    items, chart)]
+    items = tuple(
+        Item(
+            (user, fmt_int(n), pct(n, sum(per_user[user])), fmt_time(latest[user]) + " UTC"),
+            ctx.link(eq("email", user), *ctx.outcome("successful")),
+            Severity.WARNING,
+        )
+        for user, n in ranked
+    )
+    summary = (
+        f"{fmt_int(total_out)} of {fmt_int(total_in + total_out)} successful logins "
+        f"({pct(total_out, total_in + total_out)}) were outside business hours, {rule}, by "
+        f"{plural(sum(1 for c in per_user.values() if c[1]), 'user')}."
+    )
+    return [
+        Finding(
+            "off_hours",
+            "Logins outside business hours",
+            Severity.WARNING,
+            summary,
+            "logins",
+            ctx.link(*ctx.outcome("successful")),
+            ("User", "Logins outside hours", "Share of their logins", "Latest outside hours (hour starting)"),
+            items,
+            chart,
+        )
+    ]
 
 
 # -- private and reserved addresses -------------------------------------------------------------------------
 
+
 def odd_addresses(ctx: Context) -> list[Finding]:
     """Login attempts from addresses that are not someone on the internet (VPNs, proxies, typos)."""
     failed = ctx.outcome_clause("failed")
-    stmt = (ctx.select(ctx.scan("remote_ip"), sa.func.count(), sa.func.sum(sa.case((failed, 1), else_=0)),
-                       sa.func.count(sa.distinct(ctx.col("email"))), sa.func.max(ctx.time))
-            .where(*ctx.clause()).group_by(sa.text("1")))
+    stmt = (
+        ctx.select(
+            ctx.scan("remote_ip"),
+            sa.func.count(),
+            sa.func.sum(sa.case((failed, 1), else_=0)),
+            sa.func.count(sa.distinct(ctx.col("email"))),
+            sa.func.max(ctx.time),
+        )
+        .where(*ctx.clause())
+        .group_by(sa.text("1"))
+    )
     items = []
     attempts = 0
     for address, n, failures, users, last in ctx.rows(stmt):
@@ -310,14 +457,38 @@ def odd_addresses(ctx: Context) -> list[Finding]:
         if kind.endswith("public"):
             continue
         attempts += int(n)
-        items.append(Item((str(address), kind, fmt_int(n), fmt_int(failures or 0), fmt_int(users), fmt_time(last)),
-                          ctx.link(eq("remote_ip", address)), Severity.WARNING))
+        items.append(
+            Item(
+                (str(address), kind, fmt_int(n), fmt_int(failures or 0), fmt_int(users), fmt_time(last)),
+                ctx.link(eq("remote_ip", address)),
+                Severity.WARNING,
+            )
+        )
     if not items:
-        return [Finding("private_ip", "Logins from private or reserved addresses", Severity.OK,
-                        "Every login attempt came from a public internet address.", "logins")]
+        return [
+            Finding(
+                "private_ip",
+                "Logins from private or reserved addresses",
+                Severity.OK,
+                "Every login attempt came from a public internet address.",
+                "logins",
+            )
+        ]
     items.sort(key=lambda i: (-int(i.cells[2].replace(",", "")), i.cells[0]))
-    summary = (f"{fmt_int(attempts)} login attempts came from {plural(len(items), 'address', 'addresses')} that "
-               f"are private, reserved or not an IP at all: a VPN or a proxy in between, so the place of the "
-               f"attempt is unknown.")
-    return [Finding("private_ip", "Logins from private or reserved addresses", Severity.WARNING, summary, "logins",
-                    None, ("IP", "Kind", "Attempts", "Failed", "Users", "Latest (UTC)"), tuple(items[:50]))]
+    summary = (
+        f"{fmt_int(attempts)} login attempts came from {plural(len(items), 'address', 'addresses')} that "
+        f"are private, reserved or not an IP at all: a VPN or a proxy in between, so the place of the "
+        f"attempt is unknown."
+    )
+    return [
+        Finding(
+            "private_ip",
+            "Logins from private or reserved addresses",
+            Severity.WARNING,
+            summary,
+            "logins",
+            None,
+            ("IP", "Kind", "Attempts", "Failed", "Users", "Latest (UTC)"),
+            tuple(items[:50]),
+        )
+    ]

@@ -40,8 +40,7 @@ class Params:
         if not 2 <= self.burst_failures <= MAX_BURST_FAILURES:
             raise ValueError(f"a burst needs at least 2 failed logins, and at most {MAX_BURST_FAILURES:,}")
         if not 1 <= self.burst_minutes <= MAX_BURST_MINUTES:
-            raise ValueError(f"the burst window must be at least 1 minute, and at most {MAX_BURST_MINUTES:,} "
-                             f"(a year)")
+            raise ValueError(f"the burst window must be at least 1 minute, and at most {MAX_BURST_MINUTES:,} (a year)")
         if self.time_from is not None and self.time_to is not None:
             check_time_range(self.time_from, self.time_to, get_zone(self.zone))
         if not (0 <= self.business_start < self.business_end <= 24):
@@ -78,8 +77,9 @@ class RowLink:
             parse_condition(text)  # a finding must never link to a filter that does not read
 
     @classmethod
-    def of(cls, log: str, *conditions: Condition | str, time_from: datetime | None = None,
-           time_to: datetime | None = None) -> "RowLink":
+    def of(
+        cls, log: str, *conditions: Condition | str, time_from: datetime | None = None, time_to: datetime | None = None
+    ) -> RowLink:
         texts = tuple(c.text() if isinstance(c, Condition) else c for c in conditions)
         return cls(log, texts, time_from, time_to)
 
@@ -90,10 +90,13 @@ class RowLink:
         """A saved view that shows these rows (what a log tab applies)."""
         custom = self.time_from is not None and self.time_to is not None
         return SavedView(
-            name=name, log=self.log, conditions=tuple(ConditionState(t) for t in self.conditions),
+            name=name,
+            log=self.log,
+            conditions=tuple(ConditionState(t) for t in self.conditions),
             time_preset="custom" if custom else "any",
             time_from=self.time_from.isoformat(sep=" ") if custom and self.time_from else None,
-            time_to=self.time_to.isoformat(sep=" ") if custom and self.time_to else None)
+            time_to=self.time_to.isoformat(sep=" ") if custom and self.time_to else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -122,8 +125,7 @@ class Chart:
         width = len(self.categories) if self.kind == "bar" else max(len(self.edges) - 1, 0)
         for series in self.series:
             if len(series.values) != width:
-                raise ValueError(f"{self.title}: series {series.label!r} has {len(series.values)} values, "
-                                 f"not {width}")
+                raise ValueError(f"{self.title}: series {series.label!r} has {len(series.values)} values, not {width}")
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ def _time(value: datetime | None) -> str | None:
 
 
 def span_words(span: timedelta) -> str:
-    """"7 days", "36 hours", "90 minutes"."""
+    """ "7 days", "36 hours", "90 minutes"."""
     seconds = int(span.total_seconds())
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size and seconds % size == 0:
@@ -44,7 +44,7 @@ def link_arguments(link: RowLink) -> str:
 
 def _cut(text: str) -> str:
     text = " ".join(str(text).split())
-    return text if len(text) <= CELL else text[:CELL - 1] + "…"
+    return text if len(text) <= CELL else text[: CELL - 1] + "…"
 
 
 def _table(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
@@ -63,9 +63,12 @@ def render_text(overview: Overview, items: int = 10) -> str:
         period = f"the last {span_words(p.last)} of each log"
     if p.time_from or p.time_to:
         period = f"from {_time(p.time_from) or 'the start'} to {_time(p.time_to) or 'the end'} UTC"
-    lines = [f"Overview of {overview.source}: {period}",
-             f"Bursts: {p.burst_failures} or more failed logins within {p.burst_minutes} minutes. "
-             f"Business hours: {p.describe_business_hours()}.", ""]
+    lines = [
+        f"Overview of {overview.source}: {period}",
+        f"Bursts: {p.burst_failures} or more failed logins within {p.burst_minutes} minutes. "
+        f"Business hours: {p.describe_business_hours()}.",
+        "",
+    ]
     for finding in overview.sorted():
         lines += _finding_text(finding, items)
     for problem in overview.problems:
@@ -90,16 +93,26 @@ def _finding_text(finding: Finding, items: int) -> list[str]:
 def _link_dict(link: RowLink | None) -> dict[str, Any] | None:
     if link is None:
         return None
-    return {"log": link.log, "conditions": list(link.conditions), "from": _time(link.time_from),
-            "to": _time(link.time_to)}
+    return {
+        "log": link.log,
+        "conditions": list(link.conditions),
+        "from": _time(link.time_from),
+        "to": _time(link.time_to),
+    }
 
 
 def _chart_dict(chart: Chart | None) -> dict[str, Any] | None:
     if chart is None:
         return None
-    return {"kind": chart.kind, "title": chart.title, "y_label": chart.y_label, "stacked": chart.stacked,
-            "categories": list(chart.categories), "edges": [_time(e) for e in chart.edges],
-            "series": [{"label": s.label, "color": s.color, "values": list(s.values)} for s in chart.series]}
+    return {
+        "kind": chart.kind,
+        "title": chart.title,
+        "y_label": chart.y_label,
+        "stacked": chart.stacked,
+        "categories": list(chart.categories),
+        "edges": [_time(e) for e in chart.edges],
+        "series": [{"label": s.label, "color": s.color, "values": list(s.values)} for s in chart.series],
+    }
 
 
 def to_dict(overview: Overview) -> dict[str, Any]:
@@ -107,16 +120,32 @@ def to_dict(overview: Overview) -> dict[str, Any]:
     return {
         "source": overview.source,
         "generated": _time(overview.generated),
-        "params": {"burst_failures": p.burst_failures, "burst_minutes": p.burst_minutes,
-                   "business_hours": [p.business_start, p.business_end], "business_days": list(p.business_days),
-                   "zone": p.zone, "from": _time(p.time_from), "to": _time(p.time_to),
-                   "last_seconds": int(p.last.total_seconds()) if p.last else None},
-        "findings": [{
-            "kind": f.kind, "title": f.title, "severity": f.severity.name.lower(), "summary": f.summary,
-            "log": f.log, "rows": _link_dict(f.link), "columns": list(f.columns),
-            "items": [{"cells": list(i.cells), "severity": i.severity.name.lower(), "rows": _link_dict(i.link)}
-                      for i in f.items],
-            "chart": _chart_dict(f.chart),
-        } for f in overview.sorted()],
+        "params": {
+            "burst_failures": p.burst_failures,
+            "burst_minutes": p.burst_minutes,
+            "business_hours": [p.business_start, p.business_end],
+            "business_days": list(p.business_days),
+            "zone": p.zone,
+            "from": _time(p.time_from),
+            "to": _time(p.time_to),
+            "last_seconds": int(p.last.total_seconds()) if p.last else None,
+        },
+        "findings": [
+            {
+                "kind": f.kind,
+                "title": f.title,
+                "severity": f.severity.name.lower(),
+                "summary": f.summary,
+                "log": f.log,
+                "rows": _link_dict(f.link),
+                "columns": list(f.columns),
+                "items": [
+                    {"cells": list(i.cells), "severity": i.severity.name.lower(), "rows": _link_dict(i.link)}
+                    for i in f.items
+                ],
+                "chart": _chart_dict(f.chart),
+            }
+            for f in overview.sorted()
+        ],
         "problems": list(overview.problems),
     }

@@ -27,10 +27,12 @@ from auditviewer.data.timestamps import UTC, zone_name
 WORDS = {Severity.ERROR: "Look now", Severity.WARNING: "Check", Severity.OK: "Fine"}
 LINE = 80  # characters of "what was found" per printed line (the column is about that wide)
 ITEMS = 8  # items printed per finding
-COLUMNS = [ReportColumn("severity", "", Kind.TEXT, Role.PLAIN),
-           ReportColumn("finding", "Finding", Kind.TEXT, Role.PLAIN),
-           ReportColumn("found", "What was found", Kind.TEXT, Role.PLAIN),
-           ReportColumn("rows", "Rows behind it", Kind.TEXT, Role.PLAIN)]
+COLUMNS = [
+    ReportColumn("severity", "", Kind.TEXT, Role.PLAIN),
+    ReportColumn("finding", "Finding", Kind.TEXT, Role.PLAIN),
+    ReportColumn("found", "What was found", Kind.TEXT, Role.PLAIN),
+    ReportColumn("rows", "Rows behind it", Kind.TEXT, Role.PLAIN),
+]
 
 
 @dataclass
@@ -69,8 +71,16 @@ def overview_lines(overview: Overview, source: Source, items: int = ITEMS) -> li
     return lines
 
 
-def overview_report(overview: Overview, source: Source, *, title: str | None = None, sha256: str | None = None,
-                    chart_png: bytes | None = None, sign_off: str | None = None, **extra: Any) -> OverviewReport:
+def overview_report(
+    overview: Overview,
+    source: Source,
+    *,
+    title: str | None = None,
+    sha256: str | None = None,
+    chart_png: bytes | None = None,
+    sign_off: str | None = None,
+    **extra: Any,
+) -> OverviewReport:
     """The report of an overview; ``sha256`` ties it to the SQLite file it was computed from."""
     p = overview.params
     lines = overview_lines(overview, source)
@@ -80,21 +90,47 @@ def overview_report(overview: Overview, source: Source, *, title: str | None = N
         period = f"the last {span_words(p.last)} of each log"
     if p.time_from or p.time_to:
         period = describe(p.window_filter).removeprefix("Date ")
-    facts = [("Source", source.display_name),
-             ("Period", period),
-             ("Findings", f"{counts[Severity.ERROR]} to look at now, {counts[Severity.WARNING]} to check, "
-                          f"{counts[Severity.OK]} fine"),
-             ("Rules", f"a burst is {p.burst_failures} or more failed logins within {p.burst_minutes} minutes; "
-                       f"business hours {p.describe_business_hours()}"),
-             ("SHA-256", sha256 or ("not applicable (a server database, not a file)" if source.path is None
-                                    else "not computed")),
-             ("Generated", f"{datetime.now(UTC):%Y-%m-%d %H:%M} (UTC)")]
+    facts = [
+        ("Source", source.display_name),
+        ("Period", period),
+        (
+            "Findings",
+            f"{counts[Severity.ERROR]} to look at now, {counts[Severity.WARNING]} to check, {counts[Severity.OK]} fine",
+        ),
+        (
+            "Rules",
+            f"a burst is {p.burst_failures} or more failed logins within {p.burst_minutes} minutes; "
+            f"business hours {p.describe_business_hours()}",
+        ),
+        (
+            "SHA-256",
+            sha256 or ("not applicable (a server database, not a file)" if source.path is None else "not computed"),
+        ),
+        ("Generated", f"{datetime.now(UTC):%Y-%m-%d %H:%M} (UTC)"),
+    ]
     if overview.problems:
         facts.append(("Not looked at", "; ".join(overview.problems)))
-    options = ReportOptions(title=title or f"Overview of {source.display_name}", orientation="landscape",
-                            sign_off=sign_off, include_chart=chart_png is not None)
+    options = ReportOptions(
+        title=title or f"Overview of {source.display_name}",
+        orientation="landscape",
+        sign_off=sign_off,
+        include_chart=chart_png is not None,
+    )
     return OverviewReport(
-        title=options.title or "", log_label="Overview", business_unit=None, source_name=source.display_name,
-        filters=period, sort="Most severe first", zone_name=zone_name(UTC), generated=datetime.now(UTC),
-        row_count=len(lines), sha256=sha256, columns=list(COLUMNS), options=options, chart_png=chart_png,
-        lines=lines, overview_facts=facts, **extra)
+        title=options.title or "",
+        log_label="Overview",
+        business_unit=None,
+        source_name=source.display_name,
+        filters=period,
+        sort="Most severe first",
+        zone_name=zone_name(UTC),
+        generated=datetime.now(UTC),
+        row_count=len(lines),
+        sha256=sha256,
+        columns=list(COLUMNS),
+        options=options,
+        chart_png=chart_png,
+        lines=lines,
+        overview_facts=facts,
+        **extra,
+    )

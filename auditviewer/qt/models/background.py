@@ -47,8 +47,12 @@ class LatestResult(QObject):
         self.cancel(emit=False)
         self._generation += 1
         generation = self._generation
-        self._task = self._runner.submit(name, work, done=lambda result: self._on_done(generation, result),
-                                         failed=lambda exc: self._on_failed(generation, exc))
+        self._task = self._runner.submit(
+            name,
+            work,
+            done=lambda result: self._on_done(generation, result),
+            failed=lambda exc: self._on_failed(generation, exc),
+        )
         self.busyChanged.emit(True)
         return generation
 

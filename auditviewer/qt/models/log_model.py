@@ -49,9 +49,14 @@ _SEVERITY_COLORS = {
     Severity.ERROR: (QColor("#a11d1d"), QColor("#fde4e4")),
 }
 _SERVED_ROLES = {
-    Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.UserRole, Qt.ItemDataRole.ToolTipRole,
-    Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.TextAlignmentRole,
-    ROW_ROLE, SEVERITY_ROLE,
+    Qt.ItemDataRole.DisplayRole,
+    Qt.ItemDataRole.UserRole,
+    Qt.ItemDataRole.ToolTipRole,
+    Qt.ItemDataRole.ForegroundRole,
+    Qt.ItemDataRole.BackgroundRole,
+    Qt.ItemDataRole.TextAlignmentRole,
+    ROW_ROLE,
+    SEVERITY_ROLE,
 }
 
 
@@ -67,8 +72,15 @@ class LogTableModel(QAbstractTableModel):
     #: The window over a very large result moved.
     windowMoved = Signal(int)
 
-    def __init__(self, pages: TaskRunner, background: TaskRunner, zone: tzinfo = UTC,
-                 parent: Any = None, window_limit: int = WINDOW_LIMIT, window_size: int = WINDOW_SIZE) -> None:
+    def __init__(
+        self,
+        pages: TaskRunner,
+        background: TaskRunner,
+        zone: tzinfo = UTC,
+        parent: Any = None,
+        window_limit: int = WINDOW_LIMIT,
+        window_size: int = WINDOW_SIZE,
+    ) -> None:
         super().__init__(parent)
         self._pages_lane = pages
         self._background = background
@@ -126,8 +138,7 @@ class LogTableModel(QAbstractTableModel):
 
     @property
     def busy(self) -> bool:
-        return bool(self._in_flight) or any(not t.cancelled and t.future and not t.future.done()
-                                            for t in self._tasks)
+        return bool(self._in_flight) or any(not t.cancelled and t.future and not t.future.done() for t in self._tasks)
 
     def set_query(self, query: LogQuery) -> None:
         """Show ``query``'s rows; anything still running for the old one is cancelled."""
@@ -144,12 +155,14 @@ class LogTableModel(QAbstractTableModel):
         self._total = None
         self._lower_bound = 0
         self._window_offset = 0
-        self._severity_columns = {parse_condition(text).column
-                                  for outcome in query.table.log_type.outcomes for text in outcome.where}
+        self._severity_columns = {
+            parse_condition(text).column for outcome in query.table.log_type.outcomes for text in outcome.where
+        }
         id_name = query.table.log_type.id_column
         self._id_column = query.columns.index(id_name) if id_name in query.columns else None
-        self._int_columns = frozenset(i for i, name in enumerate(query.columns)
-                                      if query.table.column(name).kind is Kind.INT)  # type: ignore[union-attr]
+        self._int_columns = frozenset(
+            i for i, name in enumerate(query.columns) if query.table.column(name).kind is Kind.INT
+        )  # type: ignore[union-attr]
         self._severities.clear()
         self.endResetModel()
         self.countChanged.emit()
@@ -159,8 +172,9 @@ class LogTableModel(QAbstractTableModel):
     def set_zone(self, zone: tzinfo) -> None:
         self._zone = zone
         if self._rows:
-            self.dataChanged.emit(self.index(0, 0), self.index(self._rows - 1, self.columnCount() - 1),
-                                  [Qt.ItemDataRole.DisplayRole])
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(self._rows - 1, self.columnCount() - 1), [Qt.ItemDataRole.DisplayRole]
+            )
 
     def cancel(self) -> None:
         """Cancel every query running for this model (the Stop button)."""
@@ -331,6 +345,7 @@ class LogTableModel(QAbstractTableModel):
         before, after = self._pages.get(page_no - 1), self._pages.get(page_no + 1)
         total = self._total
         if page_no == 0:
+
             def work(token: CancelToken) -> Page:
                 return query.first(PAGE_SIZE, token)
         elif before is not None and len(before.rows) == PAGE_SIZE:
@@ -350,9 +365,11 @@ class LogTableModel(QAbstractTableModel):
                 return query.at(start, PAGE_SIZE, token, anchor=anchor, total=total)
 
         task = self._pages_lane.submit(
-            f"page {page_no}", work,
+            f"page {page_no}",
+            work,
             done=lambda page: self._on_page(generation, page_no, page, task),
-            failed=lambda exc: self._on_failed(generation, page_no, exc))
+            failed=lambda exc: self._on_failed(generation, page_no, exc),
+        )
         self._in_flight[page_no] = task
 
     def _on_page(self, generation: int, page_no: int, page: Page, task: Task) -> None:
@@ -370,8 +387,12 @@ class LogTableModel(QAbstractTableModel):
             self._add_anchor(start, page.keys[0])
             self._add_anchor(start + len(page.keys) - 1, page.keys[-1])
         if self._total is None:
-            if page.rows and len(page.rows) < PAGE_SIZE or not page.rows and (
-                    page_no == 0 or page_no - 1 in self._pages):
+            if (
+                (page.rows
+                and len(page.rows) < PAGE_SIZE)
+                or (not page.rows
+                and (page_no == 0 or page_no - 1 in self._pages))
+            ):
                 self._set_total(start + len(page.rows))  # the end of the result: counted for free
             else:
                 # Until the count arrives, a full page at the bottom promises one more.
@@ -421,9 +442,11 @@ class LogTableModel(QAbstractTableModel):
         query, generation = self._query, self._generation
         assert query is not None
         exact = self._background.submit(
-            "count", lambda token: query.count(token),
+            "count",
+            lambda token: query.count(token),
             done=lambda n: self._on_count(generation, n),
-            failed=lambda exc: self._on_failed(generation, -1, exc))
+            failed=lambda exc: self._on_failed(generation, -1, exc),
+        )
         self._tasks = [exact]
 
     def _on_count(self, generation: int, n: int) -> None:
@@ -434,8 +457,10 @@ class LogTableModel(QAbstractTableModel):
             query = self._query
             assert query is not None
             task = self._background.submit(
-                "key samples", lambda token: query.key_samples(SAMPLE_STEP, token),
-                done=lambda keys: self._on_samples(generation, keys))
+                "key samples",
+                lambda token: query.key_samples(SAMPLE_STEP, token),
+                done=lambda keys: self._on_samples(generation, keys),
+            )
             self._tasks.append(task)
 
     def _on_samples(self, generation: int, keys: list[Key]) -> None:
@@ -466,4 +491,3 @@ class LogTableModel(QAbstractTableModel):
     @property
     def sample_count(self) -> int:
         return len(self._anchors)
-

@@ -144,8 +144,9 @@ class NavigationModel(QStandardItemModel):
             parents.append((every, None))
             for unit in source.business_units:
                 name = unit.name or f"Business unit {unit.id}"
-                item = self._item(name, Node(NodeKind.BUSINESS_UNIT, source.key, unit.id),
-                                  tooltip=f"Business unit {unit.id}: {name}")
+                item = self._item(
+                    name, Node(NodeKind.BUSINESS_UNIT, source.key, unit.id), tooltip=f"Business unit {unit.id}: {name}"
+                )
                 root.appendRow(item)
                 parents.append((item, unit.id))
         else:
@@ -155,18 +156,22 @@ class NavigationModel(QStandardItemModel):
                 if unit_id is not None and not table.has(_BU_COLUMN):
                     continue
                 node = Node(NodeKind.LOG, source.key, unit_id, key)
-                item = self._item(f"{table.log_type.label} (counting…)", node,
-                                  tooltip=table.log_type.description)
+                item = self._item(f"{table.log_type.label} (counting…)", node, tooltip=table.log_type.description)
                 parent.appendRow(item)
                 self._logs[(source.key, key, unit_id)] = item
         for key, problem in source.problems.items():
-            item = self._item(f"{log_label(key)} (cannot be shown)", Node(NodeKind.LOG, source.key, None, key),
-                              tooltip=problem)
+            item = self._item(
+                f"{log_label(key)} (cannot be shown)", Node(NodeKind.LOG, source.key, None, key), tooltip=problem
+            )
             item.setEnabled(False)
             parents[0][0].appendRow(item)
-        root.appendRow(self._item("Overview", Node(NodeKind.OVERVIEW, source.key),
-                                  tooltip="What to look at first: login bursts, new countries, error spikes, "
-                                          "failing gateways"))
+        root.appendRow(
+            self._item(
+                "Overview",
+                Node(NodeKind.OVERVIEW, source.key),
+                tooltip="What to look at first: login bursts, new countries, error spikes, failing gateways",
+            )
+        )
         self.appendRow(root)
         self.set_views(source.key, views)
         self._start_counts(source)
@@ -209,10 +214,14 @@ class NavigationModel(QStandardItemModel):
         tasks = self._tasks.setdefault(source.key, [])
         for key, table in source.logs.items():
             log_id: LogId = (source.key, key, None)
-            tasks.append(self._runner.submit(
-                f"count {key}", LogQuery(table).count,
-                done=lambda n, i=log_id: self._on_counted({i: n}),
-                failed=lambda e, i=log_id: self._on_count_failed([i], e)))
+            tasks.append(
+                self._runner.submit(
+                    f"count {key}",
+                    LogQuery(table).count,
+                    done=lambda n, i=log_id: self._on_counted({i: n}),
+                    failed=lambda e, i=log_id: self._on_count_failed([i], e),
+                )
+            )
         units = [u.id for u in source.business_units]
         if not units:
             return
@@ -224,11 +233,16 @@ class NavigationModel(QStandardItemModel):
             def work(token: CancelToken, query: LogQuery = LogQuery(table), wanted: list[int] = units) -> dict:
                 return _unit_counts(query, wanted, token)
 
-            tasks.append(self._runner.submit(
-                f"count {key} by business unit", work,
-                done=lambda counts, k=source.key, lk=key: self._on_counted(
-                    {(k, lk, unit): n for unit, n in counts.items()}),
-                failed=lambda e, i=ids: self._on_count_failed(i, e)))
+            tasks.append(
+                self._runner.submit(
+                    f"count {key} by business unit",
+                    work,
+                    done=lambda counts, k=source.key, lk=key: self._on_counted(
+                        {(k, lk, unit): n for unit, n in counts.items()}
+                    ),
+                    failed=lambda e, i=ids: self._on_count_failed(i, e),
+                )
+            )
 
     def _on_counted(self, counts: dict[LogId, int]) -> None:
         for log_id, n in counts.items():

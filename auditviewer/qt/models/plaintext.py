@@ -48,8 +48,9 @@ def _broken(text: str) -> str:
         return text
     lines: list[str] = []
     for line in text.split("\n"):
-        lines += textwrap.wrap(line, LONG_LINE, expand_tabs=False, replace_whitespace=False,
-                               drop_whitespace=False, break_on_hyphens=False) or [line]
+        lines += textwrap.wrap(
+            line, LONG_LINE, expand_tabs=False, replace_whitespace=False, drop_whitespace=False, break_on_hyphens=False
+        ) or [line]
     return "\n".join(lines)
 
 
@@ -59,7 +60,7 @@ def button_text(text: str, limit: int | None = None) -> str:
     With ``limit``, a longer text is cut there and ends in "…" (the tooltip can say all of it).
     """
     if limit is not None and len(text) > limit:
-        text = text[:limit - 1] + "…"
+        text = text[: limit - 1] + "…"
     return text.replace("&", "&&")
 
 

@@ -228,8 +228,9 @@ class Settings:
     def delete_view(self, source_key: str, name: str) -> None:
         self.set_saved_views(source_key, [v for v in self.saved_views(source_key) if v.name != name])
 
-    def export_views(self, source_key: str, path: str | os.PathLike[str],
-                     protect: Iterable[str | os.PathLike[str] | None] = ()) -> int:
+    def export_views(
+        self, source_key: str, path: str | os.PathLike[str], protect: Iterable[str | os.PathLike[str] | None] = ()
+    ) -> int:
         """Write the source's saved views to a JSON file; returns how many. Never over a file of ``protect``."""
         views = self.saved_views(source_key)
         with atomic_output(path, encoding="utf-8", protect=protect) as out:
@@ -267,8 +268,10 @@ class Settings:
             by_name[name] = view
             added.append(view)
         if len(views) + len(added) > MAX_VIEWS:
-            raise ValueError(f"this source has {len(views):,} saved views and the file {len(added):,} new ones; "
-                             f"a source keeps at most {MAX_VIEWS:,}")
+            raise ValueError(
+                f"this source has {len(views):,} saved views and the file {len(added):,} new ones; "
+                f"a source keeps at most {MAX_VIEWS:,}"
+            )
         if added:
             self.set_saved_views(source_key, views + added)
         return added

@@ -60,9 +60,13 @@ class TaskRunner(QObject):
     def busy(self) -> int:
         return len(self._pending)
 
-    def submit(self, name: str, work: Callable[[CancelToken], Any],
-               done: Callable[[Any], None] | None = None,
-               failed: Callable[[BaseException], None] | None = None) -> Task:
+    def submit(
+        self,
+        name: str,
+        work: Callable[[CancelToken], Any],
+        done: Callable[[Any], None] | None = None,
+        failed: Callable[[BaseException], None] | None = None,
+    ) -> Task:
         """Run ``work(token)`` on the lane; then ``done(result)`` or ``failed(error)`` on the GUI thread.
 
         Neither is called for a task that was cancelled.

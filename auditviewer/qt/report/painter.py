@@ -26,8 +26,17 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QFile, QIODevice, QMarginsF, QPointF, QRectF, QSizeF, Qt, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import (
-    QColor, QFont, QFontMetricsF, QGuiApplication, QImage, QPageLayout, QPageSize, QPagedPaintDevice, QPainter,
-    QPdfWriter, QPen,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QGuiApplication,
+    QImage,
+    QPagedPaintDevice,
+    QPageLayout,
+    QPageSize,
+    QPainter,
+    QPdfWriter,
+    QPen,
 )
 
 from auditviewer import __version__
@@ -65,6 +74,7 @@ _app: QGuiApplication | None = None
 
 # -- an application to draw with -------------------------------------------------------------------
 
+
 def ensure_gui_app() -> QGuiApplication:
     """The running QGuiApplication, or one made now (offscreen when there is no display)."""
     global _app
@@ -73,8 +83,12 @@ def ensure_gui_app() -> QGuiApplication:
         if not isinstance(existing, QGuiApplication):
             raise RuntimeError("drawing a report needs a QGuiApplication, and a QCoreApplication is running")
         return existing
-    if (sys.platform.startswith("linux") or "bsd" in sys.platform) and "QT_QPA_PLATFORM" not in os.environ \
-            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+    if (
+        (sys.platform.startswith("linux") or "bsd" in sys.platform)
+        and "QT_QPA_PLATFORM" not in os.environ
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+    ):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     qInstallMessageHandler(_qt_message)
     _app = QGuiApplication([sys.argv[0] if sys.argv and sys.argv[0] else "auditviewer"])
@@ -88,6 +102,7 @@ def _qt_message(kind: QtMsgType, _context: object, message: str) -> None:
 
 
 # -- fonts and text ----------------------------------------------------------------------------------
+
 
 def _font(points: float, bold: bool = False) -> QFont:
     font = QFont()
@@ -119,11 +134,12 @@ class _Fonts:
     head: QFont
 
     @classmethod
-    def at(cls, body_pt: float) -> "_Fonts":
+    def at(cls, body_pt: float) -> _Fonts:
         return cls(_font(12.5, True), _font(7.5), _font(7.5, True), _font(body_pt), _font(body_pt, True))
 
 
 # -- layout -------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Layout:
@@ -204,9 +220,13 @@ class _Measure:
     full: list[float]  # the header on one line
     fixed: list[bool]  # never elided: numbers, dates, short text
 
-    def scaled(self, scale: float) -> "_Measure":
-        return _Measure([w * scale for w in self.natural], [w * scale for w in self.least],
-                        [w * scale for w in self.full], self.fixed)
+    def scaled(self, scale: float) -> _Measure:
+        return _Measure(
+            [w * scale for w in self.natural],
+            [w * scale for w in self.least],
+            [w * scale for w in self.full],
+            self.fixed,
+        )
 
 
 def _measure(report: Report, sample: Sequence[Sequence[str]]) -> _Measure:
@@ -260,8 +280,12 @@ def _fit(m: _Measure, width: float) -> list[float] | None:
     return widths
 
 
-def choose_orientation(report: Report, size: QPageSize | None = None, margins: QMarginsF = MARGINS,
-                       sample: Sequence[Sequence[str]] | None = None) -> QPageLayout.Orientation:
+def choose_orientation(
+    report: Report,
+    size: QPageSize | None = None,
+    margins: QMarginsF = MARGINS,
+    sample: Sequence[Sequence[str]] | None = None,
+) -> QPageLayout.Orientation:
     """The report's orientation: as asked, or with "auto" portrait unless the columns need landscape."""
     wanted = report.options.orientation
     if wanted == "landscape":
@@ -274,9 +298,13 @@ def choose_orientation(report: Report, size: QPageSize | None = None, margins: Q
     return QPageLayout.Orientation.Portrait if fits else QPageLayout.Orientation.Landscape
 
 
-def plan_layout(report: Report, size: QPageSize | None = None, margins: QMarginsF = MARGINS,
-                orientation: QPageLayout.Orientation | None = None,
-                sample: Sequence[Sequence[str]] | None = None) -> Layout:
+def plan_layout(
+    report: Report,
+    size: QPageSize | None = None,
+    margins: QMarginsF = MARGINS,
+    orientation: QPageLayout.Orientation | None = None,
+    sample: Sequence[Sequence[str]] | None = None,
+) -> Layout:
     """Measure the columns on a sample of rows and lay the report out on a page of ``size``.
 
     ``orientation`` None follows the report's options (see :func:`choose_orientation`).
@@ -285,12 +313,18 @@ def plan_layout(report: Report, size: QPageSize | None = None, margins: QMargins
     if orientation is None:
         orientation = choose_orientation(report, size, margins, sample)
     page = page_size_points(orientation, size)
-    return layout_for_area(report, orientation, page.width() - margins.left() - margins.right(),
-                           page.height() - margins.top() - margins.bottom(), sample)
+    return layout_for_area(
+        report,
+        orientation,
+        page.width() - margins.left() - margins.right(),
+        page.height() - margins.top() - margins.bottom(),
+        sample,
+    )
 
 
-def layout_for_area(report: Report, orientation: QPageLayout.Orientation, width: float, height: float,
-                    sample: Sequence[Sequence[str]]) -> Layout:
+def layout_for_area(
+    report: Report, orientation: QPageLayout.Orientation, width: float, height: float, sample: Sequence[Sequence[str]]
+) -> Layout:
     """Columns fitted to a paint area of ``width`` x ``height`` points: smaller type only if they must."""
     measure = _measure(report, sample)
     for body_pt in FONT_STEPS:
@@ -302,8 +336,14 @@ def layout_for_area(report: Report, orientation: QPageLayout.Orientation, width:
     return _layout(report, orientation, width, height, FONT_STEPS[-1], [width / count] * len(report.columns))
 
 
-def _layout(report: Report, orientation: QPageLayout.Orientation, width: float, height: float,
-            body_pt: float, widths: list[float]) -> Layout:
+def _layout(
+    report: Report,
+    orientation: QPageLayout.Orientation,
+    width: float,
+    height: float,
+    body_pt: float,
+    widths: list[float],
+) -> Layout:
     fonts = _Fonts.at(body_pt)
     body = QFontMetricsF(fonts.body)
     head = QFontMetricsF(fonts.head)
@@ -316,8 +356,7 @@ def _layout(report: Report, orientation: QPageLayout.Orientation, width: float, 
     label_width = 62.0
     facts = []
     for label, text in report.facts():
-        box = small.boundingRect(QRectF(0, 0, (width - label_width) * U, 1e6),
-                                 int(Qt.TextFlag.TextWordWrap), text)
+        box = small.boundingRect(QRectF(0, 0, (width - label_width) * U, 1e6), int(Qt.TextFlag.TextWordWrap), text)
         facts.append((label, text, box.height() / U + 2.5))
     chart_height = 0.0
     if report.chart_png:
@@ -326,11 +365,24 @@ def _layout(report: Report, orientation: QPageLayout.Orientation, width: float, 
             chart_height = min(width * image.height() / image.width(), height * 0.3) + 8.0
     row_height = round(line * ROW_FACTOR, 2)
     closing = 22.0 + (52.0 if report.options.sign_off else 0.0)
-    layout = Layout(orientation=orientation, width=width, height=height, body_pt=body_pt, widths=widths,
-                    right_aligned=[c.kind is Kind.INT for c in report.columns], header_lines=header_lines,
-                    row_height=row_height, header_height=40.0, footer_height=18.0, facts=facts,
-                    chart_height=chart_height, closing_height=closing, rows_first=0, rows_other=1,
-                    row_count=report.row_count)
+    layout = Layout(
+        orientation=orientation,
+        width=width,
+        height=height,
+        body_pt=body_pt,
+        widths=widths,
+        right_aligned=[c.kind is Kind.INT for c in report.columns],
+        header_lines=header_lines,
+        row_height=row_height,
+        header_height=40.0,
+        footer_height=18.0,
+        facts=facts,
+        chart_height=chart_height,
+        closing_height=closing,
+        rows_first=0,
+        rows_other=1,
+        row_count=report.row_count,
+    )
     body_height = height - layout.header_height - layout.footer_height
     layout.rows_other = max(1, int((body_height - layout.column_header_height) // row_height))
     first_room = body_height - layout.facts_height - chart_height - layout.column_header_height
@@ -338,8 +390,9 @@ def _layout(report: Report, orientation: QPageLayout.Orientation, width: float, 
     return layout
 
 
-def set_up_page(device: QPagedPaintDevice, report: Report,
-                sample: Sequence[Sequence[str]] | None = None) -> QPageLayout.Orientation:
+def set_up_page(
+    device: QPagedPaintDevice, report: Report, sample: Sequence[Sequence[str]] | None = None
+) -> QPageLayout.Orientation:
     """Give a PDF writer or printer the report's orientation and margins (its paper size stays)."""
     orientation = choose_orientation(report, device.pageLayout().pageSize(), MARGINS, sample)
     device.setPageOrientation(orientation)
@@ -349,18 +402,30 @@ def set_up_page(device: QPagedPaintDevice, report: Report,
 
 # -- drawing ---------------------------------------------------------------------------------------------
 
+
 class _Pen:
     """Drawing helpers over a painter in points."""
 
     def __init__(self, painter: QPainter, fonts: _Fonts) -> None:
         self.p = painter
         self.fonts = fonts
-        self.metrics = {id(f): QFontMetricsF(f) for f in (fonts.title, fonts.small, fonts.small_bold,
-                                                          fonts.body, fonts.head)}
+        self.metrics = {
+            id(f): QFontMetricsF(f) for f in (fonts.title, fonts.small, fonts.small_bold, fonts.body, fonts.head)
+        }
 
-    def text(self, x: float, y: float, w: float, h: float, text: str, font: QFont, color: QColor = INK,
-             align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft, elide: bool = True,
-             wrap: bool = False) -> None:
+    def text(
+        self,
+        x: float,
+        y: float,
+        w: float,
+        h: float,
+        text: str,
+        font: QFont,
+        color: QColor = INK,
+        align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft,
+        elide: bool = True,
+        wrap: bool = False,
+    ) -> None:
         self.p.setFont(font)
         self.p.setPen(color)
         rect = QRectF(x * U, y * U, w * U, h * U)
@@ -370,8 +435,7 @@ class _Pen:
             return
         if elide:
             text = self.metrics[id(font)].elidedText(text, Qt.TextElideMode.ElideRight, w * U)
-        self.p.drawText(rect, int(align) | int(Qt.AlignmentFlag.AlignVCenter) | int(Qt.TextFlag.TextSingleLine),
-                        text)
+        self.p.drawText(rect, int(align) | int(Qt.AlignmentFlag.AlignVCenter) | int(Qt.TextFlag.TextSingleLine), text)
 
     def fill(self, x: float, y: float, w: float, h: float, color: QColor) -> None:
         self.p.fillRect(QRectF(x * U, y * U, w * U, h * U), color)
@@ -383,8 +447,14 @@ class _Pen:
         self.p.drawLine(QPointF(x1 * U, y1 * U), QPointF(x2 * U, y2 * U))
 
 
-def paint_report(report: Report, device: QPagedPaintDevice, progress: Progress | None = None,
-                 cancelled: Cancelled | None = None, *, page_setup: bool = True) -> int:
+def paint_report(
+    report: Report,
+    device: QPagedPaintDevice,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+    *,
+    page_setup: bool = True,
+) -> int:
     """Draw the whole report on ``device`` (a QPdfWriter, a QPrinter); returns the pages drawn.
 
     With ``page_setup`` the device gets the report's orientation and margins
@@ -415,8 +485,15 @@ def paint_report(report: Report, device: QPagedPaintDevice, progress: Progress |
     return pages
 
 
-def _draw(painter: QPainter, device: QPagedPaintDevice, report: Report, layout: Layout, pages: int,
-          progress: Progress | None, cancelled: Cancelled | None) -> None:
+def _draw(
+    painter: QPainter,
+    device: QPagedPaintDevice,
+    report: Report,
+    layout: Layout,
+    pages: int,
+    progress: Progress | None,
+    cancelled: Cancelled | None,
+) -> None:
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
     painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
     base = painter.transform()
@@ -449,8 +526,17 @@ def _draw(painter: QPainter, device: QPagedPaintDevice, report: Report, layout: 
         for i, column in enumerate(report.columns):
             align = Qt.AlignmentFlag.AlignRight if layout.right_aligned[i] else Qt.AlignmentFlag.AlignLeft
             if layout.header_lines > 1:
-                pen.text(xs[i] + PAD, y + 2.0, layout.widths[i] - 2 * PAD, h - 3.0, column.label, fonts.head,
-                         INK, align, wrap=True)
+                pen.text(
+                    xs[i] + PAD,
+                    y + 2.0,
+                    layout.widths[i] - 2 * PAD,
+                    h - 3.0,
+                    column.label,
+                    fonts.head,
+                    INK,
+                    align,
+                    wrap=True,
+                )
             else:
                 pen.text(xs[i] + PAD, y, layout.widths[i] - 2 * PAD, h, column.label, fonts.head, INK, align)
         pen.line(0, y + h, layout.width, y + h, RULE, 0.6)
@@ -486,8 +572,11 @@ def _draw(painter: QPainter, device: QPagedPaintDevice, report: Report, layout: 
             if not value:
                 continue
             text = elide(flatten(value), Qt.TextElideMode.ElideRight, widths_u[i])
-            painter.drawText(QRectF((xs[i] + PAD) * U, y * U, widths_u[i], row_h * U),
-                             cell_flags | (right if layout.right_aligned[i] else left), text)
+            painter.drawText(
+                QRectF((xs[i] + PAD) * U, y * U, widths_u[i], row_h * U),
+                cell_flags | (right if layout.right_aligned[i] else left),
+                text,
+            )
         y += row_h
         on_page += 1
         drawn += 1
@@ -510,17 +599,33 @@ def _page_frame(pen: _Pen, report: Report, layout: Layout, page: int, pages: int
     w = layout.width
     pen.text(0, 0, w * 0.72, 18, report.title, fonts.title, INK)
     pen.text(w * 0.72, 2, w * 0.28, 16, report.source_name, fonts.small, MUTED, Qt.AlignmentFlag.AlignRight)
-    pen.text(0, 18, w * 0.6, 12, f"{report.log_label} · {report.row_count:,} rows · times in {report.zone_name}",
-             fonts.small, MUTED)
-    pen.text(w * 0.6, 18, w * 0.4, 12, f"Generated {report.generated_text}", fonts.small, MUTED,
-             Qt.AlignmentFlag.AlignRight)
+    pen.text(
+        0,
+        18,
+        w * 0.6,
+        12,
+        f"{report.log_label} · {report.row_count:,} rows · times in {report.zone_name}",
+        fonts.small,
+        MUTED,
+    )
+    pen.text(
+        w * 0.6, 18, w * 0.4, 12, f"Generated {report.generated_text}", fonts.small, MUTED, Qt.AlignmentFlag.AlignRight
+    )
     pen.line(0, 33, w, 33, ACCENT, 1.0)
     bottom = layout.height - layout.footer_height
     pen.line(0, bottom + 5, w, bottom + 5, RULE, 0.4)
     evidence = f"SHA-256 {report.sha256}" if report.sha256 else "server database"
     pen.text(0, bottom + 6, w * 0.75, 12, f"{report.source_name} · {evidence}", fonts.small, MUTED)
-    pen.text(w * 0.75, bottom + 6, w * 0.25, 12, f"Page {page} of {pages}", fonts.small_bold, INK,
-             Qt.AlignmentFlag.AlignRight)
+    pen.text(
+        w * 0.75,
+        bottom + 6,
+        w * 0.25,
+        12,
+        f"Page {page} of {pages}",
+        fonts.small_bold,
+        INK,
+        Qt.AlignmentFlag.AlignRight,
+    )
 
 
 def chart_image(png: bytes) -> QImage:
@@ -556,8 +661,9 @@ def _closing(pen: _Pen, report: Report, layout: Layout, y: float, drawn: int) ->
     fonts = pen.fonts
     y += 8.0
     if drawn:
-        pen.text(0, y, layout.width, 12, f"End of report: {drawn:,} row{'s' if drawn != 1 else ''}.",
-                 fonts.small, MUTED)
+        pen.text(
+            0, y, layout.width, 12, f"End of report: {drawn:,} row{'s' if drawn != 1 else ''}.", fonts.small, MUTED
+        )
     else:
         pen.text(0, y, layout.width, 12, "No rows match the filters.", fonts.small_bold, INK)
     y += 14.0
@@ -574,8 +680,10 @@ def _closing(pen: _Pen, report: Report, layout: Layout, y: float, drawn: int) ->
 
 # -- PDF files --------------------------------------------------------------------------------------------
 
-def write_pdf(report: Report, path: str | os.PathLike[str], progress: Progress | None = None,
-              cancelled: Cancelled | None = None) -> int:
+
+def write_pdf(
+    report: Report, path: str | os.PathLike[str], progress: Progress | None = None, cancelled: Cancelled | None = None
+) -> int:
     """The report as an A4 PDF at ``path``; returns its pages. Appears only when complete."""
     ensure_gui_app()
     with atomic_path(path) as temp:

@@ -64,8 +64,13 @@ def style_plot(plot: pg.PlotWidget) -> None:
     view.setMenuEnabled(False)
 
 
-def stacked_bars(plot: pg.PlotItem, x0: np.ndarray, x1: np.ndarray,
-                 series: Sequence[tuple[str, Sequence[float], str]], horizontal: bool = False) -> list[pg.BarGraphItem]:
+def stacked_bars(
+    plot: pg.PlotItem,
+    x0: np.ndarray,
+    x1: np.ndarray,
+    series: Sequence[tuple[str, Sequence[float], str]],
+    horizontal: bool = False,
+) -> list[pg.BarGraphItem]:
     """One BarGraphItem per series, each on top of the ones before (to the right of, if ``horizontal``)."""
     items = []
     base = np.zeros(len(x0), dtype=float)
@@ -75,11 +80,13 @@ def stacked_bars(plot: pg.PlotItem, x0: np.ndarray, x1: np.ndarray,
         # Outlines darken bars only a few pixels wide: over time (many bars) there are none.
         pen = pg.mkPen(QColor(color).darker(115), width=0) if horizontal or len(x0) <= 60 else pg.mkPen(None)
         if horizontal:
-            bar = pg.BarGraphItem(x0=base.copy(), width=heights, y0=x0, y1=x1, brush=brush, pen=pen,
-                                  name=html_text(label))  # the legend takes HTML
+            bar = pg.BarGraphItem(
+                x0=base.copy(), width=heights, y0=x0, y1=x1, brush=brush, pen=pen, name=html_text(label)
+            )  # the legend takes HTML
         else:
-            bar = pg.BarGraphItem(x0=x0, x1=x1, y0=base.copy(), height=heights, brush=brush, pen=pen,
-                                  name=html_text(label))
+            bar = pg.BarGraphItem(
+                x0=x0, x1=x1, y0=base.copy(), height=heights, brush=brush, pen=pen, name=html_text(label)
+            )
         plot.addItem(bar)
         items.append(bar)
         base += heights
@@ -87,7 +94,7 @@ def stacked_bars(plot: pg.PlotItem, x0: np.ndarray, x1: np.ndarray,
 
 
 def _short(text: str) -> str:
-    return text if len(text) <= MAX_LABEL else text[:MAX_LABEL - 1] + "…"
+    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
 
 
 def _number(value: float) -> str:
@@ -97,8 +104,16 @@ def _number(value: float) -> str:
 class ChartView(pg.PlotWidget):
     """One finding's chart. Hovering a bar or a point shows its values."""
 
-    def __init__(self, chart: Chart | None = None, utc: bool = True, parent: QWidget | None = None, *,
-                 over_time: bool | None = None, view_box: pg.ViewBox | None = None, legend: bool = True) -> None:
+    def __init__(
+        self,
+        chart: Chart | None = None,
+        utc: bool = True,
+        parent: QWidget | None = None,
+        *,
+        over_time: bool | None = None,
+        view_box: pg.ViewBox | None = None,
+        legend: bool = True,
+    ) -> None:
         self._utc = utc
         self._legend = legend
         if over_time is None:
@@ -130,8 +145,11 @@ class ChartView(pg.PlotWidget):
         if self._legend and len(chart.series) > 1 and item.legend is None:
             item.addLegend(offset=(-8, 6), labelTextColor=FOREGROUND, brush=pg.mkBrush(255, 255, 255, 210))
         if chart.y_label:
-            item.setLabel("left" if chart.kind != "bar" or not self._is_horizontal(chart) else "bottom",
-                          html_text(chart.y_label), color=FOREGROUND)  # axis labels are HTML
+            item.setLabel(
+                "left" if chart.kind != "bar" or not self._is_horizontal(chart) else "bottom",
+                html_text(chart.y_label),
+                color=FOREGROUND,
+            )  # axis labels are HTML
         if chart.kind == "bar":
             self._draw_bars(item, chart)
         elif chart.kind == "time":
@@ -142,8 +160,12 @@ class ChartView(pg.PlotWidget):
             x = np.array([seconds(e) for e in chart.edges])
             middles = (x[:-1] + x[1:]) / 2
             for series in chart.series:
-                item.plot(middles, np.asarray(series.values, dtype=float), name=html_text(series.label),
-                          pen=pg.mkPen(series.color, width=2))
+                item.plot(
+                    middles,
+                    np.asarray(series.values, dtype=float),
+                    name=html_text(series.label),
+                    pen=pg.mkPen(series.color, width=2),
+                )
             item.setXRange(x[0], x[-1], padding=0.01)
         item.enableAutoRange(axis="y")
 
@@ -201,7 +223,7 @@ class ChartView(pg.PlotWidget):
         """The hover text as handed to Qt: categories are data, shown as text even when they look like HTML."""
         return plain_tooltip(self.hover_text(point))
 
-    def mouseMoveEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
+    def mouseMoveEvent(self, ev: QMouseEvent) -> None:
         self._dragging = ev.buttons() != Qt.MouseButton.NoButton  # no tooltip in the middle of a selection
         super().mouseMoveEvent(ev)
 
@@ -232,4 +254,3 @@ def chart_image(chart: Chart, width: int = 1100, height: int = 380, utc: bool = 
 
 def save_image(image: QImage, path: str) -> bool:
     return not image.isNull() and image.save(path, "PNG")
-

@@ -12,8 +12,17 @@ import logging
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
-    QVBoxLayout, QWidget,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
 )
 from sqlalchemy.engine import URL, make_url
 
@@ -29,8 +38,12 @@ BACKENDS: dict[str, tuple[str, int]] = {
     "PostgreSQL": ("postgresql", 5432),
     "MySQL / MariaDB": ("mysql", 3306),
 }
-_SCHEMES = {"postgresql": "PostgreSQL", "postgres": "PostgreSQL", "mysql": "MySQL / MariaDB",
-            "mariadb": "MySQL / MariaDB"}
+_SCHEMES = {
+    "postgresql": "PostgreSQL",
+    "postgres": "PostgreSQL",
+    "mysql": "MySQL / MariaDB",
+    "mariadb": "MySQL / MariaDB",
+}
 _OK_STYLE = "color: #1a7f37;"
 _ERROR_STYLE = "color: #b42318;"
 
@@ -41,8 +54,7 @@ class ConnectDialog(QDialog):
     #: A connection test ended: (succeeded, the message shown).
     testFinished = Signal(bool, str)
 
-    def __init__(self, parent: QWidget | None = None, url: str | None = None,
-                 runner: TaskRunner | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, url: str | None = None, runner: TaskRunner | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("connectDialog")
         self.setWindowTitle("Connect to server")
@@ -77,8 +89,9 @@ class ConnectDialog(QDialog):
         self.result.setTextFormat(Qt.TextFormat.PlainText)
         self.result.setWordWrap(True)
         self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
-                                        self)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Connect")
 
         self.form = QFormLayout()
@@ -119,9 +132,15 @@ class ConnectDialog(QDialog):
         if scheme == "postgresql" and self.schema.text().strip():
             query["schema"] = self.schema.text().strip()
         password = self.password.text() if with_password and self.password.text() else None
-        return URL.create(scheme, username=self.user.text().strip() or None, password=password,
-                          host=self.host.text().strip() or None, port=self.port.value(),
-                          database=self.database.text().strip() or None, query=query)
+        return URL.create(
+            scheme,
+            username=self.user.text().strip() or None,
+            password=password,
+            host=self.host.text().strip() or None,
+            port=self.port.value(),
+            database=self.database.text().strip() or None,
+            query=query,
+        )
 
     def url(self) -> str:
         """The URL to open, password included: hand it to open_source, never to a log or a setting."""
@@ -177,8 +196,12 @@ class ConnectDialog(QDialog):
             finally:
                 source.close()
 
-        self._test = self._runner.submit("test connection", work, done=self._on_test_succeeded,
-                                         failed=lambda e: self._on_test_failed(redact(str(e), url)))
+        self._test = self._runner.submit(
+            "test connection",
+            work,
+            done=self._on_test_succeeded,
+            failed=lambda e: self._on_test_failed(redact(str(e), url)),
+        )
 
     def _on_test_succeeded(self, text: str) -> None:
         self._test = None

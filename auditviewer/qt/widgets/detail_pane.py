@@ -17,8 +17,16 @@ import logging
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPalette, QResizeEvent, QTextLayout, QTextOption
 from PySide6.QtWidgets import (
-    QApplication, QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QScrollArea, QSizePolicy, QToolButton,
-    QVBoxLayout, QWidget,
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QScrollArea,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
 
 from auditviewer.data.details import Field, Section
@@ -87,7 +95,7 @@ class _ValueText(QPlainTextEdit):
         self.setMinimumWidth(60)
         self._fit(300)
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         if event.size().width() != event.oldSize().width():
             self._fit(event.size().width())
@@ -101,8 +109,9 @@ class _ValueText(QPlainTextEdit):
         option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         lines = _line_count(self.toPlainText(), self.font(), text_width, option, MAX_VALUE_LINES)
         fits = lines <= MAX_VALUE_LINES
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff if fits
-                                        else Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setVerticalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAlwaysOff if fits else Qt.ScrollBarPolicy.ScrollBarAsNeeded
+        )
         height = int(min(lines, MAX_VALUE_LINES) * self.fontMetrics().lineSpacing() + margin + frame)
         if height != self.height():
             self.setFixedHeight(height)
@@ -170,8 +179,11 @@ class DetailPane(QWidget):
         if position is None or not 0 <= position < len(self._frames):
             position = len(self._frames)
         frame = self._section_widget(section)
-        layout_index = (self._content_layout.indexOf(self._frames[position])
-                        if position < len(self._frames) else self._content_layout.count() - 1)
+        layout_index = (
+            self._content_layout.indexOf(self._frames[position])
+            if position < len(self._frames)
+            else self._content_layout.count() - 1
+        )
         self._sections.insert(position, section)
         self._frames.insert(position, frame)
         self._content_layout.insertWidget(layout_index, frame)
@@ -253,8 +265,12 @@ class DetailPane(QWidget):
         role = _ACTIVITY_ROLES.get(f.role) if f.role is not None else None
         if role and f.value:
             what = "e-mail" if role == "email" else "IP"
-            button = self._tool_button(box, "activityButton", "Show all activity",
-                                       f"Open a tab with every panel action, API call and login of this {what}")
+            button = self._tool_button(
+                box,
+                "activityButton",
+                "Show all activity",
+                f"Open a tab with every panel action, API call and login of this {what}",
+            )
             button.clicked.connect(lambda _checked=False, r=role, v=f.value: self._on_activity_clicked(r, v))
             header.addWidget(button)
         if f.copyable and f.value:
@@ -299,8 +315,9 @@ class DetailPane(QWidget):
             label = plain_label(f.value, parent)
             label.setObjectName("detailValue")
             label.setWordWrap(True)
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
-                                          | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+            label.setTextInteractionFlags(
+                Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard
+            )
             label.setCursor(Qt.CursorShape.IBeamCursor)
             widget, color_role = label, QPalette.ColorRole.WindowText
         if f.severity in _SEVERITY_COLORS:  # lines of a list in colour only: a column of bold is loud

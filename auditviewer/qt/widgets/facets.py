@@ -13,8 +13,18 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QKeyEvent, QMouseEvent, QPainter
 from PySide6.QtWidgets import (
-    QComboBox, QHBoxLayout, QHeaderView, QLabel, QMenu, QStyledItemDelegate, QStyleOptionViewItem, QToolButton,
-    QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
 from auditviewer.data.filters import Condition
@@ -51,8 +61,9 @@ def condition_for(column: str, value: Any, exclude: bool = False) -> Condition:
 class _ShareDelegate(QStyledItemDelegate):
     """The value with a bar behind it, as long as its count's share of the largest count."""
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
-              index: QModelIndex | QPersistentModelIndex) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
         share = index.data(SHARE_ROLE)
         if isinstance(share, float) and share > 0:
             rect: QRect = option.rect.adjusted(2, 3, -2, -3)
@@ -194,9 +205,10 @@ class FacetsPanel(QWidget):
 
     def values(self) -> list[tuple[Any, int]]:
         """The values listed, with their counts (what the user sees)."""
-        return [(self.list.topLevelItem(i).data(0, VALUE_ROLE),
-                 int(self.list.topLevelItem(i).text(1).replace(",", "")))
-                for i in range(self.list.topLevelItemCount())]
+        return [
+            (self.list.topLevelItem(i).data(0, VALUE_ROLE), int(self.list.topLevelItem(i).text(1).replace(",", "")))
+            for i in range(self.list.topLevelItemCount())
+        ]
 
     def activate(self, row: int, exclude: bool = False) -> None:
         """Filter on (or exclude) the value in ``row``, as a click does."""
@@ -204,7 +216,7 @@ class FacetsPanel(QWidget):
 
     # -- slots ---------------------------------------------------------------------------------
 
-    def showEvent(self, event) -> None:  # noqa: ANN001, N802
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         if self._stale:
             self.refresh()

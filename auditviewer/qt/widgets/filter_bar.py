@@ -15,8 +15,16 @@ from datetime import datetime, timezone, tzinfo
 from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox, QDateTimeEdit, QHBoxLayout, QLabel, QLineEdit, QMenu, QPushButton, QToolButton,
-    QVBoxLayout, QWidget,
+    QComboBox,
+    QDateTimeEdit,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
 
 from auditviewer.data.errors import FilterError
@@ -79,7 +87,8 @@ class FilterBar(QWidget):
             "Filter language: col=v  col!=v  col>v  col>=v  col<v  col<=v\n"
             "col=a,b (one of)  col~text (contains)  col!~text  col^=text (starts with)\n"
             "col= (empty)  col!= (not empty)  not COND\n"
-            f"Columns: {', '.join(table.column_names)}")
+            f"Columns: {', '.join(table.column_names)}"
+        )
         self._clear = QPushButton("Clear filters", self)
         self._clear.setObjectName("clearFilters")
         self._indicator = QLabel("", self)
@@ -139,8 +148,14 @@ class FilterBar(QWidget):
         time_from = time_to = None
         if key == "custom":
             time_from, time_to = self._range()
-        return Filter(tuple(self._conditions), time_from, time_to,
-                      parse_duration(span) if span else None, self._applied_search, self._business_unit)
+        return Filter(
+            tuple(self._conditions),
+            time_from,
+            time_to,
+            parse_duration(span) if span else None,
+            self._applied_search,
+            self._business_unit,
+        )
 
     def set_business_unit(self, unit: int | None) -> None:
         self._business_unit = unit
@@ -152,6 +167,7 @@ class FilterBar(QWidget):
         def value(edit: QDateTimeEdit) -> datetime:
             naive = edit.dateTime().toPython()
             return clamp(utc_instant(naive.replace(tzinfo=self._zone())))  # 9999-12-31 23:59 local may pass 9999
+
         return value(self._from), value(self._to)
 
     def set_time_range(self, start: datetime | None, end: datetime | None) -> None:
@@ -220,8 +236,13 @@ class FilterBar(QWidget):
         if key == "custom":
             start, end = self._range()
             time_from, time_to = start.isoformat(), end.isoformat()
-        return {"conditions": tuple(ConditionState(c.text(), c.enabled) for c in self._conditions),
-                "search": self._applied_search, "time_preset": key, "time_from": time_from, "time_to": time_to}
+        return {
+            "conditions": tuple(ConditionState(c.text(), c.enabled) for c in self._conditions),
+            "search": self._applied_search,
+            "time_preset": key,
+            "time_from": time_from,
+            "time_to": time_to,
+        }
 
     def apply_view(self, view: SavedView) -> None:
         conditions = []
@@ -312,7 +333,8 @@ class FilterBar(QWidget):
         chip.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         chip.setStyleSheet(
             "QToolButton { border: 1px solid #7a9cc6; border-radius: 9px; padding: 1px 8px; background: %s; }"
-            % ("#e3edf9" if condition.enabled else "#eeeeee"))
+            % ("#e3edf9" if condition.enabled else "#eeeeee")
+        )
         menu = QMenu(chip)
         toggle = menu.addAction("Switch off" if condition.enabled else "Switch on")
         negate = menu.addAction("Negate")
@@ -350,8 +372,10 @@ class FilterBar(QWidget):
         if self._time.currentData() == "custom":
             start, end = self._range()
             if start >= end:
-                message = (f"Custom range: the end ({self._to.text()}) must come after the start "
-                           f"({self._from.text()}); the table still shows the previous range")
+                message = (
+                    f"Custom range: the end ({self._to.text()}) must come after the start "
+                    f"({self._from.text()}); the table still shows the previous range"
+                )
         if message or self._range_error:
             self._show_error(message)
             self._range_error = bool(message)
@@ -361,7 +385,8 @@ class FilterBar(QWidget):
         self._indicator.setText("Filtered" if active else "")
         self._indicator.setVisible(active)
         self._indicator.setStyleSheet(
-            "background: #f5a623; color: black; font-weight: bold; border-radius: 3px; padding: 1px 6px;")
+            "background: #f5a623; color: black; font-weight: bold; border-radius: 3px; padding: 1px 6px;"
+        )
         self._clear.setEnabled(active or bool(self._search.text()))
 
     def _changed(self) -> None:
@@ -371,4 +396,3 @@ class FilterBar(QWidget):
     def describe_time(self) -> str:
         key = self._time.currentData()
         return TIME_PRESETS.get(key, ("", None))[0]
-

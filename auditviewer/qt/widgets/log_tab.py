@@ -30,6 +30,7 @@ from auditviewer.qt.widgets.timeline import TimelinePanel
 
 log = logging.getLogger(__name__)
 
+
 def local_zone() -> tzinfo:
     return get_zone("local")
 
@@ -42,8 +43,16 @@ class LogTab(QWidget):
     #: (role "email" | "ip", value): show everything this e-mail or IP did
     activityRequested = Signal(str, str)
 
-    def __init__(self, source: Source, log_key: str, business_unit: int | None = None, utc: bool = True,
-                 parent: QWidget | None = None, table: LogTable | None = None, title: str | None = None) -> None:
+    def __init__(
+        self,
+        source: Source,
+        log_key: str,
+        business_unit: int | None = None,
+        utc: bool = True,
+        parent: QWidget | None = None,
+        table: LogTable | None = None,
+        title: str | None = None,
+    ) -> None:
         super().__init__(parent)
         self.source = source
         self.log_key = log_key
@@ -160,8 +169,14 @@ class LogTab(QWidget):
     def view_state(self, name: str) -> SavedView:
         query = self.model.query
         sort = query.sort.text() if query else "date:desc"
-        return SavedView(name=name, log=self.log_key, sort=sort, columns=tuple(self.visible_columns()),
-                         business_unit=self.business_unit, **self.filter_bar.state())
+        return SavedView(
+            name=name,
+            log=self.log_key,
+            sort=sort,
+            columns=tuple(self.visible_columns()),
+            business_unit=self.business_unit,
+            **self.filter_bar.state(),
+        )
 
     def apply_view(self, view: SavedView) -> None:
         try:
@@ -240,9 +255,10 @@ class LogTab(QWidget):
             return
         header = self.view.horizontalHeader()
         header.blockSignals(True)
-        header.setSortIndicator(query.columns.index(query.sort.column),
-                                Qt.SortOrder.DescendingOrder if query.sort.descending
-                                else Qt.SortOrder.AscendingOrder)
+        header.setSortIndicator(
+            query.columns.index(query.sort.column),
+            Qt.SortOrder.DescendingOrder if query.sort.descending else Qt.SortOrder.AscendingOrder,
+        )
         header.blockSignals(False)
 
     def _on_filter_changed(self) -> None:
@@ -282,8 +298,7 @@ class LogTab(QWidget):
             self._all_rows = self.model.total
         elif self._filtered() and self._all_rows is None and self._all_rows_task is None:
             base = LogQuery(self.table, Filter(business_unit=self.business_unit))
-            self._all_rows_task = self._background.submit(
-                "count all rows", base.count, done=self._on_all_rows_counted)
+            self._all_rows_task = self._background.submit("count all rows", base.count, done=self._on_all_rows_counted)
         self._emit_status()
 
     def _on_all_rows_counted(self, n: int) -> None:
@@ -431,4 +446,3 @@ class LogTab(QWidget):
         """Per log type, and per column set: a header state only fits the columns it was saved with."""
         names = ",".join(self.table.column_names)
         return f"{self.table.log_type.key}-{hashlib.sha1(names.encode()).hexdigest()[:8]}"
-

@@ -45,7 +45,7 @@ class LogTableView(QTableView):
         horizontal.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         horizontal.setSortIndicatorShown(True)
 
-    def keyPressEvent(self, event) -> None:  # noqa: ANN001 - Qt override
+    def keyPressEvent(self, event) -> None:
         if event.matches(QKeySequence.StandardKey.Copy):
             self.copyRequested.emit()
             return
@@ -123,7 +123,8 @@ class ScrollingTable(QWidget):
         self.view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtTop)
         if select:
             self.view.selectionModel().setCurrentIndex(
-                index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+            )
         self._sync_outer()
 
     def jump_to_end(self) -> None:
@@ -135,7 +136,8 @@ class ScrollingTable(QWidget):
             index = self.model.index(last - self.model.window_offset, max(0, self.view.currentIndex().column()))
             self.view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtBottom)
             self.view.selectionModel().setCurrentIndex(
-                index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+            )
             self._sync_outer()
 
     def jump_to_start(self) -> None:
@@ -147,7 +149,8 @@ class ScrollingTable(QWidget):
         windowed = self.model.windowed
         self.outer.setVisible(windowed)
         self.view.setVerticalScrollBarPolicy(
-            Qt.ScrollBarPolicy.ScrollBarAlwaysOff if windowed else Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+            Qt.ScrollBarPolicy.ScrollBarAlwaysOff if windowed else Qt.ScrollBarPolicy.ScrollBarAsNeeded
+        )
         if windowed and self.model.total is not None:
             self.outer.setRange(0, max(0, self.model.total - self.visible_rows()))
             self.outer.setPageStep(self.visible_rows())
@@ -168,14 +171,19 @@ class ScrollingTable(QWidget):
         top = self.view.rowAt(0)
         window = self.model.rowCount()
         margin = max(self.visible_rows() * 2, 50)
-        if top >= 0 and (top < margin and self.model.window_offset > 0
-                         or top > window - margin and self.model.window_offset + window < (self.model.total or 0)):
+        if top >= 0 and (
+            (top < margin
+            and self.model.window_offset > 0)
+            or (top > window - margin
+            and self.model.window_offset + window < (self.model.total or 0))
+        ):
             row = self.model.result_row(top)
             self._syncing = True
             try:
                 self.model.set_window_offset(row - window // 2)
-                self.view.scrollTo(self.model.index(row - self.model.window_offset, 0),
-                                   QAbstractItemView.ScrollHint.PositionAtTop)
+                self.view.scrollTo(
+                    self.model.index(row - self.model.window_offset, 0), QAbstractItemView.ScrollHint.PositionAtTop
+                )
             finally:
                 self._syncing = False
         self._sync_outer()
@@ -196,8 +204,9 @@ class ScrollingTable(QWidget):
         if not selection:
             return ""
         header = self.view.horizontalHeader()
-        columns = sorted({i.column() for i in selection if not header.isSectionHidden(i.column())},
-                         key=header.visualIndex)
+        columns = sorted(
+            {i.column() for i in selection if not header.isSectionHidden(i.column())}, key=header.visualIndex
+        )
         rows = sorted({i.row() for i in selection})
         lines = ["\t".join(str(self.model.headerData(c, Qt.Orientation.Horizontal)) for c in columns)]
         for row in rows:

@@ -15,7 +15,17 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QByteArray, QModelIndex, QPoint, Qt, QTimeZone, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
-    QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QStackedWidget, QStyle, QTabWidget, QToolButton, QTreeView, QWidget,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QStackedWidget,
+    QStyle,
+    QTabWidget,
+    QToolButton,
+    QTreeView,
+    QWidget,
 )
 
 from auditviewer import APP_NAME, __version__
@@ -45,9 +55,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TabKey = tuple[str, str, int | None]  # (source key, log key, business unit)
-PLACEHOLDER = ("Open an exported log database with File > Open (Ctrl+O), drop a database file here,\n"
-               "or use File > Connect to server for PostgreSQL or MySQL.\n\n"
-               "Then double-click a log in the tree on the left.")
+PLACEHOLDER = (
+    "Open an exported log database with File > Open (Ctrl+O), drop a database file here,\n"
+    "or use File > Connect to server for PostgreSQL or MySQL.\n\n"
+    "Then double-click a log in the tree on the left."
+)
 #: A tab's title is cut here (its tooltip has all of it): an e-mail or a file name may be any length.
 TAB_TITLE_CHARS = 80
 
@@ -57,9 +69,9 @@ def _log_tab_class() -> type[LogTabType]:
     global LogTab
     if LogTab is None:
         from auditviewer.qt.widgets.log_tab import LogTab as cls
+
         LogTab = cls
     return LogTab
-
 
 
 class MainWindow(QMainWindow):
@@ -115,9 +127,11 @@ class MainWindow(QMainWindow):
         self.dock = QDockWidget("Sources", self)
         self.dock.setObjectName("navigationDock")
         self.dock.setWidget(self.tree)
-        self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                              | QDockWidget.DockWidgetFeature.DockWidgetClosable
-                              | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dock)
 
         # bottom: counts, query time, time zone, Stop
@@ -155,8 +169,9 @@ class MainWindow(QMainWindow):
 
     # -- menus ----------------------------------------------------------------------------------
 
-    def _action(self, menu: QMenu, text: str, slot: Any, shortcut: QKeySequence | str | None = None,
-                name: str = "") -> QAction:
+    def _action(
+        self, menu: QMenu, text: str, slot: Any, shortcut: QKeySequence | str | None = None, name: str = ""
+    ) -> QAction:
         action = menu.addAction(text)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
@@ -168,27 +183,34 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file = bar.addMenu("&File")
-        self.open_action = self._action(file, "&Open…", self._on_open_triggered,
-                                        QKeySequence.StandardKey.Open, "openAction")
-        self.connect_action = self._action(file, "Connect to &server…", self._on_connect_triggered,
-                                           "Ctrl+Shift+O", "connectAction")
+        self.open_action = self._action(
+            file, "&Open…", self._on_open_triggered, QKeySequence.StandardKey.Open, "openAction"
+        )
+        self.connect_action = self._action(
+            file, "Connect to &server…", self._on_connect_triggered, "Ctrl+Shift+O", "connectAction"
+        )
         self.recent_menu = file.addMenu("Open &Recent")
         self.recent_menu.setObjectName("recentMenu")
         self.demo_action = self._action(file, "Open &demo database", self._on_demo_triggered, None, "demoAction")
         file.addSeparator()
-        self.save_view_action = self._action(file, "&Save view…", self._on_save_view_triggered,
-                                             QKeySequence.StandardKey.Save, "saveViewAction")
-        self.export_views_action = self._action(file, "&Export saved views…", self._on_export_views_triggered,
-                                                None, "exportViewsAction")
-        self.import_views_action = self._action(file, "&Import saved views…", self._on_import_views_triggered,
-                                                None, "importViewsAction")
+        self.save_view_action = self._action(
+            file, "&Save view…", self._on_save_view_triggered, QKeySequence.StandardKey.Save, "saveViewAction"
+        )
+        self.export_views_action = self._action(
+            file, "&Export saved views…", self._on_export_views_triggered, None, "exportViewsAction"
+        )
+        self.import_views_action = self._action(
+            file, "&Import saved views…", self._on_import_views_triggered, None, "importViewsAction"
+        )
         file.addSeparator()
         self.reports = ReportActions(self, file)  # Print, Print preview, Export > PDF / Excel / CSV
         file.addSeparator()
-        self.close_tab_action = self._action(file, "Close &tab", self._on_close_tab_triggered,
-                                             "Ctrl+W", "closeTabAction")
-        self.close_source_action = self._action(file, "&Close source", self._on_close_source_triggered,
-                                                "Ctrl+Shift+W", "closeSourceAction")
+        self.close_tab_action = self._action(
+            file, "Close &tab", self._on_close_tab_triggered, "Ctrl+W", "closeTabAction"
+        )
+        self.close_source_action = self._action(
+            file, "&Close source", self._on_close_source_triggered, "Ctrl+Shift+W", "closeSourceAction"
+        )
         file.addSeparator()
         self.quit_action = self._action(file, "&Quit", self.close, "Ctrl+Q", "quitAction")
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
@@ -207,8 +229,13 @@ class MainWindow(QMainWindow):
 
         go = bar.addMenu("&Go")
         self._action(go, "&Next tab", self._on_next_tab_triggered, QKeySequence.StandardKey.NextChild, "nextTabAction")
-        self._action(go, "&Previous tab", self._on_previous_tab_triggered, QKeySequence.StandardKey.PreviousChild,
-                     "previousTabAction")
+        self._action(
+            go,
+            "&Previous tab",
+            self._on_previous_tab_triggered,
+            QKeySequence.StandardKey.PreviousChild,
+            "previousTabAction",
+        )
         go.addSeparator()
         self._action(go, "Navigation &tree", self._on_focus_tree_triggered, "Ctrl+1", "focusTreeAction")
         self._action(go, "Current &log", self._on_focus_tab_triggered, "Ctrl+2", "focusTabAction")
@@ -373,11 +400,13 @@ class MainWindow(QMainWindow):
             return None
         return self._make_tab(key, source, "activity", None, table=table, title=f"All activity of {value}")
 
-    def _make_tab(self, key: TabKey, source: Source, log_key: str, business_unit: int | None,
-                  **extra: Any) -> LogTabType | None:
+    def _make_tab(
+        self, key: TabKey, source: Source, log_key: str, business_unit: int | None, **extra: Any
+    ) -> LogTabType | None:
         try:
-            tab = _log_tab_class()(source, log_key, business_unit=business_unit, utc=self._utc,
-                                   parent=self.tabs, **extra)
+            tab = _log_tab_class()(
+                source, log_key, business_unit=business_unit, utc=self._utc, parent=self.tabs, **extra
+            )
         except AuditViewerError as exc:
             show_error(self, f"Cannot open the log in {source.display_name}", str(exc))
             return None
@@ -435,8 +464,7 @@ class MainWindow(QMainWindow):
         """Write a source's saved views to a JSON file (asked for if not given); returns how many."""
         return self.saved_views.export_views(source_key, path)
 
-    def import_views(self, source_key: str | None = None,
-                     path: str | os.PathLike[str] | None = None) -> Task | None:
+    def import_views(self, source_key: str | None = None, path: str | os.PathLike[str] | None = None) -> Task | None:
         """Add the saved views of a JSON file to a source (file asked for if not given), in the background."""
         return self.saved_views.import_views(source_key, path)
 
@@ -595,10 +623,14 @@ class MainWindow(QMainWindow):
     def _on_about_triggered(self) -> None:
         from PySide6 import __version__ as pyside_version
 
-        box = QMessageBox(QMessageBox.Icon.Information, f"About {APP_NAME}",
-                          f"{APP_NAME} {__version__}\n\nAn offline, read-only viewer for exported audit-log "
-                          f"databases: panel, API, SMS and login logs.\n\nQt for Python {pyside_version}",
-                          QMessageBox.StandardButton.Ok, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            f"About {APP_NAME}",
+            f"{APP_NAME} {__version__}\n\nAn offline, read-only viewer for exported audit-log "
+            f"databases: panel, API, SMS and login logs.\n\nQt for Python {pyside_version}",
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.about_box = box
@@ -668,4 +700,3 @@ class MainWindow(QMainWindow):
         for source in self._sources.values():
             source.close()
         self._sources.clear()
-

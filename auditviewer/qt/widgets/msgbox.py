@@ -41,8 +41,7 @@ hook: Callable[[QWidget | None, ShownMessage], None] | None = None
 ask_hook: Callable[[QMessageBox], bool] | None = None
 
 
-def show_error(parent: QWidget | None, title: str, message: str,
-               details: str | None = None) -> QMessageBox | None:
+def show_error(parent: QWidget | None, title: str, message: str, details: str | None = None) -> QMessageBox | None:
     """Log the error and show it in a non-blocking, plain-text message box.
 
     ``message`` says what happened and what to do; ``details`` (a traceback or
@@ -71,8 +70,13 @@ def show_error(parent: QWidget | None, title: str, message: str,
 
 def ask(parent: QWidget | None, title: str, question: str) -> bool:
     """Ask a yes/no question in a plain-text box (it may quote a view's or a file's name); True for Yes."""
-    box = QMessageBox(QMessageBox.Icon.Question, window_title(title), question,
-                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, parent)
+    box = QMessageBox(
+        QMessageBox.Icon.Question,
+        window_title(title),
+        question,
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        parent,
+    )
     box.setObjectName("questionBox")
     box.setTextFormat(Qt.TextFormat.PlainText)
     box.setDefaultButton(QMessageBox.StandardButton.No)

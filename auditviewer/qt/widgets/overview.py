@@ -17,8 +17,22 @@ from pathlib import Path
 from PySide6.QtCore import QBuffer, QIODevice, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QFileDialog, QFrame, QHBoxLayout, QHeaderView, QLabel, QProgressBar,
-    QPushButton, QScrollArea, QSpinBox, QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
 
 from auditviewer.data.cancel import CancelToken
@@ -37,9 +51,11 @@ from auditviewer.qt.widgets.msgbox import show_error
 
 log = logging.getLogger(__name__)
 
-SEVERITY_STYLE = {Severity.ERROR: ("Look now", "#a11d1d", "#fde4e4"),
-                  Severity.WARNING: ("Check", "#8a5a00", "#fff4d6"),
-                  Severity.OK: ("Fine", "#2e6b30", "#e3f3e3")}
+SEVERITY_STYLE = {
+    Severity.ERROR: ("Look now", "#a11d1d", "#fde4e4"),
+    Severity.WARNING: ("Check", "#8a5a00", "#fff4d6"),
+    Severity.OK: ("Fine", "#2e6b30", "#e3f3e3"),
+}
 PERIODS = [key for key in TIME_PRESETS if key != "custom"]
 PNG_FILTER = "PNG images (*.png)"
 _NUMBER = re.compile(r"^-?[\d,]+(\.\d+)?%?$")  # 1,234 and 12.5%, not 10.1.2.3
@@ -63,8 +79,9 @@ class FindingCard(QFrame):
         word, ink, fill = SEVERITY_STYLE[finding.severity]
         badge = QLabel(word, self)
         badge.setObjectName("severityBadge")
-        badge.setStyleSheet(f"color: {ink}; background: {fill}; border-radius: 3px; padding: 1px 6px; "
-                            "font-weight: bold;")
+        badge.setStyleSheet(
+            f"color: {ink}; background: {fill}; border-radius: 3px; padding: 1px 6px; font-weight: bold;"
+        )
         title = QLabel(finding.title, self)
         title.setObjectName("findingTitle")
         title.setTextFormat(Qt.TextFormat.PlainText)
@@ -100,8 +117,9 @@ class FindingCard(QFrame):
         if finding.chart is not None:
             self.chart = ChartView(finding.chart, utc, self)
             self.chart.setObjectName("findingChart")
-            self.chart.setFixedHeight(230 if finding.chart.kind != "bar" else
-                                      max(180, min(360, 34 + 26 * len(finding.chart.categories))))
+            self.chart.setFixedHeight(
+                230 if finding.chart.kind != "bar" else max(180, min(360, 34 + 26 * len(finding.chart.categories)))
+            )
             self.export_button = QToolButton(self)
             self.export_button.setObjectName("exportChart")
             self.export_button.setText("Export chart to PNG…")
@@ -135,8 +153,9 @@ class FindingCard(QFrame):
         for r, item in enumerate(finding.items):
             for c, text in enumerate(item.cells):
                 cell = QTableWidgetItem(text)
-                cell.setToolTip(plain_tooltip(text) if len(text) > 40
-                                else ("Double-click to open the rows" if item.link else ""))
+                cell.setToolTip(
+                    plain_tooltip(text) if len(text) > 40 else ("Double-click to open the rows" if item.link else "")
+                )
                 if item.severity is not Severity.OK:
                     cell.setForeground(QColor(SEVERITY_STYLE[item.severity][1]))
                 if _NUMBER.match(text):
@@ -180,8 +199,9 @@ class FindingCard(QFrame):
 
     def _on_export_clicked(self) -> None:
         name = f"{_file_name(self.finding.title)}.png"
-        path, _ = QFileDialog.getSaveFileName(self, "Export chart", str(Path(Settings().last_folder() or Path.home())
-                                                                        / name), PNG_FILTER)
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export chart", str(Path(Settings().last_folder() or Path.home()) / name), PNG_FILTER
+        )
         if path and not self.export_chart(path):
             show_error(self, "Cannot export the chart", f"{path} cannot be written. Choose another folder.")
 
@@ -314,8 +334,10 @@ class OverviewTab(QWidget):
         if busy:
             return f"Looking at {self._done + 1} of {len(self._steps)}…", "", True
         counts = {s: sum(1 for f in self._findings if f.severity is s) for s in Severity}
-        text = f"{len(self._findings)} findings: {counts[Severity.ERROR]} to look at now, " \
-               f"{counts[Severity.WARNING]} to check"
+        text = (
+            f"{len(self._findings)} findings: {counts[Severity.ERROR]} to look at now, "
+            f"{counts[Severity.WARNING]} to check"
+        )
         return text, (f"computed in {self._seconds:.1f} s" if self._seconds is not None else ""), False
 
     def set_utc(self, utc: bool) -> None:
@@ -349,9 +371,14 @@ class OverviewTab(QWidget):
     def params(self) -> Params:
         key = self.period.currentData()
         span = TIME_PRESETS.get(key, ("", None))[1]
-        return Params(burst_failures=self.burst_failures.value(), burst_minutes=self.burst_minutes.value(),
-                      business_start=self.business_start.value(), business_end=self.business_end.value(),
-                      zone="UTC" if self._utc else "local", last=parse_duration(span) if span else None)
+        return Params(
+            burst_failures=self.burst_failures.value(),
+            burst_minutes=self.burst_minutes.value(),
+            business_start=self.business_start.value(),
+            business_end=self.business_end.value(),
+            zone="UTC" if self._utc else "local",
+            last=parse_duration(span) if span else None,
+        )
 
     def overview(self) -> Overview | None:
         if self._params is None:
@@ -366,9 +393,15 @@ class OverviewTab(QWidget):
             self.state.setText(str(exc))
             return False
         self.cancel_running()
-        Settings().set_overview_rules({"period": self.period.currentData(), "burst_failures": params.burst_failures,
-                                       "burst_minutes": params.burst_minutes,
-                                       "business_start": params.business_start, "business_end": params.business_end})
+        Settings().set_overview_rules(
+            {
+                "period": self.period.currentData(),
+                "burst_failures": params.burst_failures,
+                "burst_minutes": params.burst_minutes,
+                "business_start": params.business_start,
+                "business_end": params.business_end,
+            }
+        )
         self._params = params
         self._steps, skipped = steps_for(self.source)
         self._problems = list(skipped)
@@ -394,9 +427,11 @@ class OverviewTab(QWidget):
         assert params is not None
         self.state.setText(f"Looking at: {step.title} ({self._done + 1} of {len(self._steps)})")
         self._task = self._runner.submit(
-            step.key, lambda token: run_step(source, step, params, token),
+            step.key,
+            lambda token: run_step(source, step, params, token),
             done=lambda findings: self._on_step_done(generation, findings),
-            failed=lambda exc: self._on_step_failed(generation, step, exc))
+            failed=lambda exc: self._on_step_failed(generation, step, exc),
+        )
         self.stop_button.setEnabled(True)
         self._emit_status()
 
@@ -427,8 +462,11 @@ class OverviewTab(QWidget):
         self._seconds = time.perf_counter() - self._started
         self.stop_button.setEnabled(False)
         looked = f"{self._done} of {len(self._steps)} parts" if stopped else "everything"
-        text = f"Stopped after {looked}." if stopped else \
-            f"Looked at {looked} in {self._seconds:.1f} s. Double-click a line to open its rows."
+        text = (
+            f"Stopped after {looked}."
+            if stopped
+            else f"Looked at {looked} in {self._seconds:.1f} s. Double-click a line to open its rows."
+        )
         if self._problems:
             text += " Not looked at: " + "; ".join(self._problems)
         self.state.setText(text)
@@ -469,19 +507,21 @@ class OverviewTab(QWidget):
             painter.setFont(font)
             for k, card in enumerate(cards):
                 x, y = (k % columns) * width, (k // columns) * (height + title)
-                painter.drawText(QRectF(x + 8, y + 4, width - 16, title - 6),
-                                 int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                                 f"{card.finding.title}: {card.finding.chart.title}")  # type: ignore[union-attr]
+                painter.drawText(
+                    QRectF(x + 8, y + 4, width - 16, title - 6),
+                    int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+                    f"{card.finding.title}: {card.finding.chart.title}",
+                )  # type: ignore[union-attr]
                 painter.drawImage(QRectF(x, y + title, width, height), card.chart_image(width, height))
         finally:
             painter.end()
         return image
 
-    def _report_work(self, chart: bytes | None):  # noqa: ANN202 - returns a callable for the lane
+    def _report_work(self, chart: bytes | None):
         overview, source = self.overview(), self.source
         assert overview is not None
 
-        def build(token: CancelToken):  # noqa: ANN202
+        def build(token: CancelToken):
             from auditviewer.data.report import file_sha256
 
             digest = file_sha256(source.path, token) if source.path is not None else None
@@ -504,7 +544,9 @@ class OverviewTab(QWidget):
             self.state.setText("Wait for the overview to finish first.")
             return False
         if path is None:
-            suggested = str(Path(Settings().last_folder() or Path.home()) / f"overview-{_file_name(self.source.display_name)}.pdf")
+            suggested = str(
+                Path(Settings().last_folder() or Path.home()) / f"overview-{_file_name(self.source.display_name)}.pdf"
+            )
             path, _ = QFileDialog.getSaveFileName(self, "Export overview to PDF", suggested, PDF_FILTER)
             if not path:
                 return False
@@ -518,8 +560,9 @@ class OverviewTab(QWidget):
             return target
 
         self.state.setText(f"Writing {Path(target).name}…")
-        self._report_task = self._runner.submit("overview pdf", work, done=self._on_pdf_done,
-                                                failed=self._on_report_failed)
+        self._report_task = self._runner.submit(
+            "overview pdf", work, done=self._on_pdf_done, failed=self._on_report_failed
+        )
         self._emit_status()
         return True
 
@@ -542,12 +585,13 @@ class OverviewTab(QWidget):
             return False
         build = self._report_work(self._chart_png())
         self.state.setText("Preparing the report…")
-        self._report_task = self._runner.submit("overview report", build, done=self._on_report_built,
-                                                failed=self._on_report_failed)
+        self._report_task = self._runner.submit(
+            "overview report", build, done=self._on_report_built, failed=self._on_report_failed
+        )
         self._emit_status()
         return True
 
-    def _on_report_built(self, report) -> None:  # noqa: ANN001
+    def _on_report_built(self, report) -> None:
         from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 
         self._report_task = None

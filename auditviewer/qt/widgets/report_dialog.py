@@ -24,8 +24,18 @@ from PySide6.QtCore import QBuffer, QIODevice, QObject, Qt, Signal
 from PySide6.QtGui import QImage, QKeySequence, QPageLayout, QPixmap
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLabel, QLineEdit, QMenu,
-    QProgressDialog, QVBoxLayout, QWidget,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QProgressDialog,
+    QVBoxLayout,
+    QWidget,
 )
 
 from auditviewer.data.cancel import CancelToken
@@ -47,11 +57,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KINDS = ("print", "preview", "pdf", "xlsx", "csv")
-EXPORTS = {"pdf": ("PDF", "PDF documents (*.pdf)"), "xlsx": ("Excel", "Excel workbooks (*.xlsx)"),
-           "csv": ("CSV", "CSV files (*.csv)")}
+EXPORTS = {
+    "pdf": ("PDF", "PDF documents (*.pdf)"),
+    "xlsx": ("Excel", "Excel workbooks (*.xlsx)"),
+    "csv": ("CSV", "CSV files (*.csv)"),
+}
 EXCEL_ROWS_PER_SHEET = 1_048_575
-_ORIENTATIONS = (("Automatic (landscape when the columns need it)", "auto"), ("Landscape", "landscape"),
-                 ("Portrait", "portrait"))
+_ORIENTATIONS = (
+    ("Automatic (landscape when the columns need it)", "auto"),
+    ("Landscape", "landscape"),
+    ("Portrait", "portrait"),
+)
 
 
 def reportable(tab: object) -> bool:
@@ -94,8 +110,13 @@ class ReportDialog(QDialog):
         self.setObjectName("reportDialog")
         self.kind = kind
         paged = kind in ("print", "preview", "pdf")
-        names = {"print": "Print", "preview": "Print preview", "pdf": "Export to PDF",
-                 "xlsx": "Export to Excel", "csv": "Export to CSV"}
+        names = {
+            "print": "Print",
+            "preview": "Print preview",
+            "pdf": "Export to PDF",
+            "xlsx": "Export to Excel",
+            "csv": "Export to CSV",
+        }
         self.setWindowTitle(names[kind])
         self._zone = tab.zone
 
@@ -105,8 +126,9 @@ class ReportDialog(QDialog):
         self.orientation_box.setObjectName("reportOrientation")
         for label, value in _ORIENTATIONS:
             self.orientation_box.addItem(label, value)
-        self.mask_box = QCheckBox("Hide personal data (e-mail addresses, phone numbers, IP addresses and names "
-                                  "partly hidden)", self)
+        self.mask_box = QCheckBox(
+            "Hide personal data (e-mail addresses, phone numbers, IP addresses and names partly hidden)", self
+        )
         self.mask_box.setObjectName("reportMask")
         self.sign_off_edit = QLineEdit(self)
         self.sign_off_edit.setObjectName("reportSignOff")
@@ -121,20 +143,27 @@ class ReportDialog(QDialog):
         self.bom_box = QCheckBox("Start with a byte-order mark (Excel needs it to read accents correctly)", self)
         self.bom_box.setObjectName("reportBom")
         self.excel_safe_box = QCheckBox(
-            "Safe for Excel: a ' before text starting with =, +, - or @, so it never runs as a formula", self)
+            "Safe for Excel: a ' before text starting with =, +, - or @, so it never runs as a formula", self
+        )
         self.excel_safe_box.setObjectName("reportExcelSafe")
         self.excel_safe_box.setToolTip(
             "Puts a ' before every text cell that begins with =, +, -, @, a tab or a carriage return, so that "
             "Excel shows it as text instead of running it as a formula (log values come from outside and may "
             "hold one on purpose). Numbers are left as they are. The file then differs from the database: "
-            "leave this off for a copy of the evidence exactly as it is.")
+            "leave this off for a copy of the evidence exactly as it is."
+        )
         self._excel_safe_chosen = False  # follows the byte-order mark until the user sets it
 
         form = QFormLayout()
-        rows = [("&Title:", self.title_edit, kind != "csv"), ("&Orientation:", self.orientation_box, paged),
-                ("", self.mask_box, True), ("&Sign-off line:", self.sign_off_edit, paged),
-                ("", self.chart_box, paged), ("", self.bom_box, kind == "csv"),
-                ("", self.excel_safe_box, kind == "csv")]
+        rows = [
+            ("&Title:", self.title_edit, kind != "csv"),
+            ("&Orientation:", self.orientation_box, paged),
+            ("", self.mask_box, True),
+            ("&Sign-off line:", self.sign_off_edit, paged),
+            ("", self.chart_box, paged),
+            ("", self.bom_box, kind == "csv"),
+            ("", self.excel_safe_box, kind == "csv"),
+        ]
         for label, widget, wanted in rows:
             if wanted:
                 form.addRow(label, widget)
@@ -145,11 +174,11 @@ class ReportDialog(QDialog):
         self.summary.setObjectName("reportSummary")
         self.summary.setTextFormat(Qt.TextFormat.PlainText)  # column labels and titles are data
         self.summary.setWordWrap(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
-                                   self)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
         ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setText({"print": "Print…", "preview": "Preview", "pdf": "Export…", "xlsx": "Export…",
-                    "csv": "Export…"}[kind])
+        ok.setText(
+            {"print": "Print…", "preview": "Preview", "pdf": "Export…", "xlsx": "Export…", "csv": "Export…"}[kind]
+        )
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.summary)
@@ -177,8 +206,10 @@ class ReportDialog(QDialog):
         rows = f"{total:,} rows" if isinstance(total, int) else "All rows the filters match"
         text = f"{rows}, sorted as shown; columns: {', '.join(labels)}; times in {zone_name(tab.zone)}."
         if self.kind == "xlsx" and isinstance(total, int) and total > EXCEL_ROWS_PER_SHEET:
-            text += (f"\nExcel holds {EXCEL_ROWS_PER_SHEET:,} rows per sheet: the rows go on in further "
-                     "sheets named by their row numbers.")
+            text += (
+                f"\nExcel holds {EXCEL_ROWS_PER_SHEET:,} rows per sheet: the rows go on in further "
+                "sheets named by their row numbers."
+            )
         return text
 
     def options(self) -> ReportOptions:
@@ -205,9 +236,18 @@ class ReportJob(QObject):
     finished = Signal(str)
     _progressed = Signal(str, int, int)  # (what, done, total), from the worker thread
 
-    def __init__(self, window: QWidget, kind: str, query: LogQuery, options: ReportOptions,
-                 path: str | None = None, bom: bool = False, chart: bytes | None = None,
-                 excel_safe: bool = False, protect: tuple[Path, ...] = ()) -> None:
+    def __init__(
+        self,
+        window: QWidget,
+        kind: str,
+        query: LogQuery,
+        options: ReportOptions,
+        path: str | None = None,
+        bom: bool = False,
+        chart: bytes | None = None,
+        excel_safe: bool = False,
+        protect: tuple[Path, ...] = (),
+    ) -> None:
         super().__init__(window)
         self.window = window
         self.kind = kind
@@ -245,8 +285,7 @@ class ReportJob(QObject):
 
     def start(self) -> None:
         self.progress.setValue(0)  # starts the one-second wait before the progress dialog shows
-        self._task = self._runner.submit(f"report {self.kind}", self._work, done=self._on_built,
-                                         failed=self._on_failed)
+        self._task = self._runner.submit(f"report {self.kind}", self._work, done=self._on_built, failed=self._on_failed)
 
     def _stage(self, what: str, done: int, total: int) -> None:
         """Worker thread: say how far it got, at most ten times a second."""
@@ -267,9 +306,19 @@ class ReportJob(QObject):
             def rows(n: int) -> None:
                 self._stage("Writing", n, total)
 
-            written = export(self.query, self.kind, self.path or "", self.options.zone, token, progress=rows,
-                             bom=self.bom, mask=self.options.mask, report=report, excel_safe=self.excel_safe,
-                             protect=self.protect)
+            written = export(
+                self.query,
+                self.kind,
+                self.path or "",
+                self.options.zone,
+                token,
+                progress=rows,
+                bom=self.bom,
+                mask=self.options.mask,
+                report=report,
+                excel_safe=self.excel_safe,
+                protect=self.protect,
+            )
             self.rows_written = written
             return report
         self._stage("Laying out the pages", 0, 0)
@@ -322,9 +371,9 @@ class ReportJob(QObject):
 
             return paint_report(report, printer, pages, lambda: token.cancelled, page_setup=False)
 
-        self._task = self._runner.submit("print", work,
-                                         done=lambda n: self._finish("done", f"Sent {n} pages to the printer"),
-                                         failed=self._on_failed)
+        self._task = self._runner.submit(
+            "print", work, done=lambda n: self._finish("done", f"Sent {n} pages to the printer"), failed=self._on_failed
+        )
 
     def _show_preview(self, report: Report) -> None:
         self.progress.reset()
@@ -404,12 +453,19 @@ class ReportJob(QObject):
     def _on_failed(self, exc: BaseException) -> None:
         what = {"print": "print", "preview": "preview"}.get(self.kind, "export")
         if isinstance(exc, (AuditViewerError, OSError)):
-            hint = ("Choose another folder or file name." if isinstance(exc, OSError)
-                    else "Check the source is still reachable, then try again.")
+            hint = (
+                "Choose another folder or file name."
+                if isinstance(exc, OSError)
+                else "Check the source is still reachable, then try again."
+            )
             show_error(self.window, f"Cannot {what} the report", f"{exc}\n\n{hint}")
         else:
-            show_error(self.window, f"Cannot {what} the report", f"Something went wrong: {exc}",
-                       "".join(traceback.format_exception(exc)))
+            show_error(
+                self.window,
+                f"Cannot {what} the report",
+                f"Something went wrong: {exc}",
+                "".join(traceback.format_exception(exc)),
+            )
         self._finish("failed", "")
 
     def _finish(self, outcome: str, message: str) -> None:
@@ -463,8 +519,13 @@ class ReportActions(QObject):
         self.xlsx_action.setObjectName("exportXlsxAction")
         self.csv_action = self.export_menu.addAction("&CSV…")
         self.csv_action.setObjectName("exportCsvAction")
-        for action, kind in ((self.print_action, "print"), (self.preview_action, "preview"),
-                             (self.pdf_action, "pdf"), (self.xlsx_action, "xlsx"), (self.csv_action, "csv")):
+        for action, kind in (
+            (self.print_action, "print"),
+            (self.preview_action, "preview"),
+            (self.pdf_action, "pdf"),
+            (self.xlsx_action, "xlsx"),
+            (self.csv_action, "csv"),
+        ):
             action.triggered.connect(lambda _checked=False, k=kind: self.start(k))
         window.tabs.currentChanged.connect(self._on_current_changed)
         self._on_current_changed()
@@ -481,8 +542,9 @@ class ReportActions(QObject):
         if not reportable(tab):
             return None
         if report_query(tab) is None:
-            show_error(self.window, "Cannot make a report", "The filters of this tab do not fit the log: "
-                       "correct them first.")
+            show_error(
+                self.window, "Cannot make a report", "The filters of this tab do not fit the log: correct them first."
+            )
             return None
         dialog = ReportDialog(kind, tab, self.window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -509,8 +571,15 @@ class ReportActions(QObject):
             except OutputError as exc:
                 show_error(self.window, "Cannot export the report", f"{exc}")
                 return
-        self.run(kind, query, options, path=path, bom=dialog.bom(), excel_safe=dialog.excel_safe(),
-                 chart=chart_png(tab) if options.include_chart else None)
+        self.run(
+            kind,
+            query,
+            options,
+            path=path,
+            bom=dialog.bom(),
+            excel_safe=dialog.excel_safe(),
+            chart=chart_png(tab) if options.include_chart else None,
+        )
 
     def _open_files(self) -> tuple[Path, ...]:
         """The files of the window's open sources: no export may write over one."""
@@ -528,8 +597,17 @@ class ReportActions(QObject):
             self.window.settings.set_last_folder(str(Path(path).parent))
         return path
 
-    def run(self, kind: str, query: LogQuery, options: ReportOptions, *, path: str | None = None,
-            bom: bool = False, chart: bytes | None = None, excel_safe: bool = False) -> ReportJob:
+    def run(
+        self,
+        kind: str,
+        query: LogQuery,
+        options: ReportOptions,
+        *,
+        path: str | None = None,
+        bom: bool = False,
+        chart: bytes | None = None,
+        excel_safe: bool = False,
+    ) -> ReportJob:
         """Make a report now, with these options (the dialog's, or a test's)."""
         job = ReportJob(self.window, kind, query, options, path, bom, chart, excel_safe, self._open_files())
         job.finished.connect(lambda _outcome: self._on_job_finished(job))

@@ -117,8 +117,11 @@ class SavedViewActions:
             show_error(window, "Cannot export the saved views", f"{exc}")
             return 0
         except OSError as exc:
-            show_error(window, "Cannot export the saved views",
-                       f"{path} cannot be written: {exc.strerror or exc}\n\nChoose another folder.")
+            show_error(
+                window,
+                "Cannot export the saved views",
+                f"{path} cannot be written: {exc.strerror or exc}\n\nChoose another folder.",
+            )
             return 0
         window.statusBar().showMessage(f"Exported {n} saved view{'s' if n != 1 else ''} to {path}", 5000)
         return n
@@ -130,8 +133,7 @@ class SavedViewActions:
             return
         self.export_views()
 
-    def import_views(self, source_key: str | None = None,
-                     path: str | os.PathLike[str] | None = None) -> Task | None:
+    def import_views(self, source_key: str | None = None, path: str | os.PathLike[str] | None = None) -> Task | None:
         """Add the saved views of a JSON file to a source (file asked for if not given).
 
         The file is read and every view checked on a lane of its own (10,000 views take about
@@ -144,8 +146,9 @@ class SavedViewActions:
             show_error(window, "Cannot import saved views", "Open a source first: views are kept per source.")
             return None
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(window, "Import saved views", window.settings.last_folder(),
-                                                  VIEWS_FILTER)
+            path, _ = QFileDialog.getOpenFileName(
+                window, "Import saved views", window.settings.last_folder(), VIEWS_FILTER
+            )
             if not path:
                 return None
         name = Path(path).name
@@ -154,9 +157,11 @@ class SavedViewActions:
             self._import_runner = TaskRunner("views", window)
         window.statusBar().showMessage(f"Importing saved views from {name}…")
         return self._import_runner.submit(
-            f"import views from {name}", lambda _token: ViewFile.read(path).views,
+            f"import views from {name}",
+            lambda _token: ViewFile.read(path).views,
             done=lambda views: self._on_views_read(source_key, name, views),
-            failed=lambda exc: self._on_views_failed(name, exc))
+            failed=lambda exc: self._on_views_failed(name, exc),
+        )
 
     def _on_views_read(self, source_key: str, name: str, views: list[SavedView]) -> None:
         self._end_import()
@@ -167,8 +172,9 @@ class SavedViewActions:
             self._on_views_failed(name, exc)
             return
         self.refresh(source_key)
-        window.statusBar().showMessage(f"Imported {len(added)} saved view{'s' if len(added) != 1 else ''}"
-                                       f" from {name}", 5000)
+        window.statusBar().showMessage(
+            f"Imported {len(added)} saved view{'s' if len(added) != 1 else ''} from {name}", 5000
+        )
         self.last_imported = added
 
     def _on_views_failed(self, name: str, exc: BaseException) -> None:
@@ -176,8 +182,11 @@ class SavedViewActions:
         self.window.statusBar().clearMessage()
         if not isinstance(exc, ValueError):
             log.error("importing saved views from %s failed", name, exc_info=exc)
-        show_error(self.window, "Cannot import saved views",
-                   f"{name}: {exc}\n\nNothing was imported. Choose a file made with File > Export saved views.")
+        show_error(
+            self.window,
+            "Cannot import saved views",
+            f"{name}: {exc}\n\nNothing was imported. Choose a file made with File > Export saved views.",
+        )
 
     def _end_import(self) -> None:
         runner = self._import_runner

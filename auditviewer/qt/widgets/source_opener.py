@@ -43,17 +43,23 @@ def _open_hint(exc: BaseException, server: bool) -> str:
     """What the user can do about a source that would not open."""
     text = str(exc)
     if isinstance(exc, SchemaError):
-        return ("Open a database exported from the Auditing section: it holds tables such as "
-                "panel_logs, api_logs, sms_logs or user_logins.")
+        return (
+            "Open a database exported from the Auditing section: it holds tables such as "
+            "panel_logs, api_logs, sms_logs or user_logins."
+        )
     if server:
-        return ("Check the host, port, database, user and password, and that the server accepts "
-                "connections from this computer.")
+        return (
+            "Check the host, port, database, user and password, and that the server accepts "
+            "connections from this computer."
+        )
     if "no such file" in text:
         return "The file may have been moved or deleted; choose it again with File > Open."
     if "damaged" in text:
         return "Ask for a fresh export of the logs: this copy is incomplete or corrupted."
-    return ("Choose the database file exported from the Auditing section, or use File > Connect to "
-            "server for logs kept on PostgreSQL or MySQL.")
+    return (
+        "Choose the database file exported from the Auditing section, or use File > Connect to "
+        "server for logs kept on PostgreSQL or MySQL."
+    )
 
 
 def _is_server(spec: str) -> bool:
@@ -143,8 +149,7 @@ class SourceOpener(QObject):
     def choose_files(self) -> None:
         """Ask for database files and open each."""
         window = self.window
-        paths, _ = QFileDialog.getOpenFileNames(window, "Open log database", window.settings.last_folder(),
-                                                FILE_FILTER)
+        paths, _ = QFileDialog.getOpenFileNames(window, "Open log database", window.settings.last_folder(), FILE_FILTER)
         for path in paths:
             self.open_source(path)
 
@@ -192,9 +197,12 @@ class SourceOpener(QObject):
                 opening.result = source
             return source
 
-        self.runner.submit(f"open {name}", work,
-                           done=lambda source: self._on_opened(opening, source),
-                           failed=lambda exc: self._on_open_failed(opening, exc))
+        self.runner.submit(
+            f"open {name}",
+            work,
+            done=lambda source: self._on_opened(opening, source),
+            failed=lambda exc: self._on_open_failed(opening, exc),
+        )
 
     def _abandon(self, opening: _Opening) -> None:
         with opening.lock:
@@ -320,17 +328,19 @@ class SourceOpener(QObject):
         self._demo_runner = TaskRunner("demo", window)
 
         def work(_token: CancelToken) -> Path:
-            return create_demo(target, rows=rows, progress=self._demoProgress.emit,
-                               cancelled=self._demo_cancel.is_set)
+            return create_demo(target, rows=rows, progress=self._demoProgress.emit, cancelled=self._demo_cancel.is_set)
 
         def failed(exc: BaseException) -> None:
             self._end_demo()
             if isinstance(exc, DemoCancelled):
                 window.statusBar().showMessage("Creating the demo database was cancelled", 5000)
                 return
-            show_error(window, "Cannot create the demo database",
-                       f"{exc}\n\nCheck that {target.parent} is writable and has free space.",
-                       "".join(traceback.format_exception(exc)))
+            show_error(
+                window,
+                "Cannot create the demo database",
+                f"{exc}\n\nCheck that {target.parent} is writable and has free space.",
+                "".join(traceback.format_exception(exc)),
+            )
 
         def done(created: Path) -> None:
             self._end_demo()

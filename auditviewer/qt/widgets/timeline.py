@@ -35,8 +35,14 @@ SELECTION_BRUSH = (47, 93, 138, 60)
 
 def timeline_chart(timeline: Timeline, title: str = "Events over time") -> Chart:
     """A timeline as chart data: stacked bars in the outcomes' colours."""
-    return Chart("time", title, "", tuple(ChartSeries(s.label, tuple(float(v) for v in s.counts), s.color)
-                                          for s in timeline.series), edges=timeline.edges, stacked=True)
+    return Chart(
+        "time",
+        title,
+        "",
+        tuple(ChartSeries(s.label, tuple(float(v) for v in s.counts), s.color) for s in timeline.series),
+        edges=timeline.edges,
+        stacked=True,
+    )
 
 
 class SelectingViewBox(pg.ViewBox):
@@ -52,7 +58,7 @@ class SelectingViewBox(pg.ViewBox):
         self.region.hide()
         self.addItem(self.region, ignoreBounds=True)
 
-    def mouseDragEvent(self, ev, axis=None) -> None:  # noqa: ANN001, N802 - pyqtgraph's hook
+    def mouseDragEvent(self, ev, axis=None) -> None:
         if ev.button() != Qt.MouseButton.LeftButton:
             ev.ignore()
             return
@@ -65,7 +71,7 @@ class SelectingViewBox(pg.ViewBox):
             self.region.hide()
             self.selected.emit(low, high)
 
-    def wheelEvent(self, ev, axis=None) -> None:  # noqa: ANN001, N802 - nothing to zoom
+    def wheelEvent(self, ev, axis=None) -> None:
         ev.ignore()
 
 
@@ -77,8 +83,9 @@ class TimelinePanel(QWidget):
     #: The chart of the current filter arrived.
     updated = Signal()
 
-    def __init__(self, filter_bar: FilterBar, runner: TaskRunner, utc: bool = True,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, filter_bar: FilterBar, runner: TaskRunner, utc: bool = True, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("timelinePanel")
         self._filter_bar = filter_bar
@@ -222,8 +229,9 @@ class TimelinePanel(QWidget):
         state = self._history.pop()
         self.back.setEnabled(bool(self._history))
         if state["time_preset"] == "custom" and state["time_from"] and state["time_to"]:
-            self._filter_bar.set_time_range(datetime.fromisoformat(state["time_from"]),
-                                            datetime.fromisoformat(state["time_to"]))
+            self._filter_bar.set_time_range(
+                datetime.fromisoformat(state["time_from"]), datetime.fromisoformat(state["time_to"])
+            )
         else:
             self._filter_bar.set_time_preset(state["time_preset"])
         return True
@@ -238,9 +246,13 @@ class TimelinePanel(QWidget):
         """What hovering the chart at ``moment`` shows."""
         return self.plot.hover_text(QPointF(seconds(moment), 0.0))
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if (watched is self.plot.viewport() and event.type() == QEvent.Type.MouseButtonDblClick
-                and isinstance(event, QMouseEvent) and event.button() == Qt.MouseButton.LeftButton):
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.plot.viewport()
+            and event.type() == QEvent.Type.MouseButtonDblClick
+            and isinstance(event, QMouseEvent)
+            and event.button() == Qt.MouseButton.LeftButton
+        ):
             self.go_back()
             return True
         return super().eventFilter(watched, event)
@@ -258,8 +270,11 @@ class TimelinePanel(QWidget):
         self.plot.set_chart(timeline_chart(timeline))
         self.summary.setText(f"{timeline.total:,} rows, one bar per {label_width(timeline.width)}")
         shown = [s for s in timeline.series if sum(s.counts)] or list(timeline.series)
-        self.legend.setText("&nbsp;&nbsp;".join(
-            f'<span style="color:{s.color}">&#9632;</span>&nbsp;{html_text(s.label)}' for s in shown))
+        self.legend.setText(
+            "&nbsp;&nbsp;".join(
+                f'<span style="color:{s.color}">&#9632;</span>&nbsp;{html_text(s.label)}' for s in shown
+            )
+        )
 
     def _apply_collapsed(self, remember: bool) -> None:
         collapsed = self.collapsed
@@ -290,4 +305,3 @@ class TimelinePanel(QWidget):
     def _on_busy_changed(self, busy: bool) -> None:
         if busy:
             self.summary.setText("Counting rows over time…")
-
