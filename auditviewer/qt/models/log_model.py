@@ -387,11 +387,8 @@ class LogTableModel(QAbstractTableModel):
             self._add_anchor(start, page.keys[0])
             self._add_anchor(start + len(page.keys) - 1, page.keys[-1])
         if self._total is None:
-            if (
-                (page.rows
-                and len(page.rows) < PAGE_SIZE)
-                or (not page.rows
-                and (page_no == 0 or page_no - 1 in self._pages))
+            if (page.rows and len(page.rows) < PAGE_SIZE) or (
+                not page.rows and (page_no == 0 or page_no - 1 in self._pages)
             ):
                 self._set_total(start + len(page.rows))  # the end of the result: counted for free
             else:
@@ -487,7 +484,3 @@ class LogTableModel(QAbstractTableModel):
         self.beginInsertRows(QModelIndex(), self._rows, rows - 1)
         self._rows = rows
         self.endInsertRows()
-
-    @property
-    def sample_count(self) -> int:
-        return len(self._anchors)

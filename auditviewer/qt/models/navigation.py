@@ -83,9 +83,6 @@ class NavigationModel(QStandardItemModel):
         value = index.data(NODE_ROLE) if index.isValid() else None
         return value if isinstance(value, Node) else None
 
-    def source_keys(self) -> list[str]:
-        return [self.item(row).data(NODE_ROLE).source_key for row in range(self.rowCount())]
-
     def source_index(self, source_key: str) -> QModelIndex:
         item = self._source_item(source_key)
         return item.index() if item is not None else QModelIndex()
@@ -262,9 +259,6 @@ class NavigationModel(QStandardItemModel):
             item.setText(f"{log_label(log_id[1])} (count failed)")
             item.setToolTip(plain_tooltip(f"The rows could not be counted: {error}"))
         log.warning("counting rows failed: %s", error)
-
-    def cancel_counts(self) -> None:
-        self._runner.cancel_all()
 
     def shutdown(self) -> None:
         """Stop counting and end the worker thread."""

@@ -197,11 +197,6 @@ class Layout:
         used = (self.column_header_height if rows else 0.0) + rows * self.row_height
         return self.height - self.footer_height - top - used
 
-    def rows_on(self, page: int) -> int:
-        if page == 1:
-            return min(self.row_count, self.rows_first)
-        return max(0, min(self.rows_other, self.row_count - self.rows_first - (page - 2) * self.rows_other))
-
 
 def page_size_points(orientation: QPageLayout.Orientation, size: QPageSize | None = None) -> QSizeF:
     size = size or QPageSize(PAGE_SIZE)

@@ -250,7 +250,3 @@ def chart_image(chart: Chart, width: int = 1100, height: int = 380, utc: bool = 
         return view.grab().toImage()
     finally:
         view.deleteLater()
-
-
-def save_image(image: QImage, path: str) -> bool:
-    return not image.isNull() and image.save(path, "PNG")

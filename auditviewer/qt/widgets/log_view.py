@@ -172,10 +172,8 @@ class ScrollingTable(QWidget):
         window = self.model.rowCount()
         margin = max(self.visible_rows() * 2, 50)
         if top >= 0 and (
-            (top < margin
-            and self.model.window_offset > 0)
-            or (top > window - margin
-            and self.model.window_offset + window < (self.model.total or 0))
+            (top < margin and self.model.window_offset > 0)
+            or (top > window - margin and self.model.window_offset + window < (self.model.total or 0))
         ):
             row = self.model.result_row(top)
             self._syncing = True

@@ -56,7 +56,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-KINDS = ("print", "preview", "pdf", "xlsx", "csv")
 EXPORTS = {
     "pdf": ("PDF", "PDF documents (*.pdf)"),
     "xlsx": ("Excel", "Excel workbooks (*.xlsx)"),
