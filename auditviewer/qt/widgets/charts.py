@@ -129,6 +129,11 @@ class ChartView(pg.PlotWidget):
             self.set_chart(chart)
 
     @property
+    def utc(self) -> bool:
+        """Whether times are told in UTC (else in this computer's zone)."""
+        return self._utc
+
+    @property
     def zone(self) -> tzinfo | None:
         return UTC if self._utc else None
 
