@@ -54,7 +54,16 @@ class FilterBar(QWidget):
         self._utc = True
         self._business_unit: int | None = None
         self._range_error = False
+        self._applied_search = ""
+        self._build_time_range()
+        self._build_search()
+        self._build_conditions(table)
+        self._lay_out()
+        self._connect_parts()
+        self._update_indicator()
 
+    def _build_time_range(self) -> None:
+        """The preset ranges, and From/To (shown for "Custom range…")."""
         self._time = QComboBox(self)
         self._time.setObjectName("timeRange")
         for key, (label, _span) in TIME_PRESETS.items():
@@ -71,6 +80,8 @@ class FilterBar(QWidget):
         self._from.setDateTime(now.addDays(-7))
         self._to.setDateTime(now)
 
+    def _build_search(self) -> None:
+        """The search box; what is typed applies after a short pause (or Enter)."""
         self._search = QLineEdit(self)
         self._search.setObjectName("searchBox")
         self._search.setPlaceholderText("Search all text (Ctrl+F)")
@@ -80,6 +91,8 @@ class FilterBar(QWidget):
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
 
+    def _build_conditions(self, table: LogTable) -> None:
+        """The condition field, Clear, the "Filtered" mark, the chips and the error line."""
         self._edit = QLineEdit(self)
         self._edit.setObjectName("filterEdit")
         self._edit.setPlaceholderText("Add filter, e.g. status>=500; method=PUT,DELETE; email~@example.com")
@@ -104,6 +117,7 @@ class FilterBar(QWidget):
         self._chips.setContentsMargins(0, 0, 0, 0)
         self._chips.addStretch(1)
 
+    def _lay_out(self) -> None:
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self._time)
@@ -123,6 +137,7 @@ class FilterBar(QWidget):
         layout.addLayout(second)
         layout.addWidget(self._error)
 
+    def _connect_parts(self) -> None:
         focus_search = QAction(self)
         focus_search.setShortcut(QKeySequence.StandardKey.Find)
         focus_search.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -137,8 +152,6 @@ class FilterBar(QWidget):
         self._edit.returnPressed.connect(self._on_edit_return_pressed)
         self._edit.textChanged.connect(self._on_edit_text_changed)
         self._clear.clicked.connect(self.clear)
-        self._applied_search = ""
-        self._update_indicator()
 
     # -- the filter ---------------------------------------------------------------
 

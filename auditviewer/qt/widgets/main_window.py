@@ -134,7 +134,19 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        file = bar.addMenu("&File")
+        self._build_file_menu(bar.addMenu("&File"))
+        self._build_view_menu(bar.addMenu("&View"))
+        go = bar.addMenu("&Go")
+        self._action(go, "&Next tab", lambda: self._step_tab(1), QKeySequence.StandardKey.NextChild, "nextTabAction")
+        self._action(
+            go, "&Previous tab", lambda: self._step_tab(-1), QKeySequence.StandardKey.PreviousChild, "previousTabAction"
+        )
+        go.addSeparator()
+        self._action(go, "Navigation &tree", self.dock.focus_tree, "Ctrl+1", "focusTreeAction")
+        self._action(go, "Current &log", self._focus_tab, "Ctrl+2", "focusTabAction")
+        self._action(bar.addMenu("&Help"), "&About auditviewer", self._show_about, None, "aboutAction")
+
+    def _build_file_menu(self, file: QMenu) -> None:
         self._action(file, "&Open…", self.opener.choose_files, QKeySequence.StandardKey.Open, "openAction")
         self._action(file, "Connect to &server…", self.opener.connect_to_server, "Ctrl+Shift+O", "connectAction")
         file.addMenu(self.recent_menu)
@@ -158,7 +170,7 @@ class MainWindow(QMainWindow):
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.opener.rebuild_recent_menu()
 
-        view = bar.addMenu("&View")
+    def _build_view_menu(self, view: QMenu) -> None:
         self.utc_action = view.addAction("Dates in &UTC")
         self.utc_action.setObjectName("utcAction")
         self.utc_action.setShortcut(QKeySequence("Ctrl+Shift+U"))
@@ -171,18 +183,6 @@ class MainWindow(QMainWindow):
         self.navigation_action.setShortcut(QKeySequence("Ctrl+Shift+N"))
         self.navigation_action.setObjectName("showNavigationAction")
         view.addAction(self.navigation_action)
-
-        go = bar.addMenu("&Go")
-        self._action(go, "&Next tab", lambda: self._step_tab(1), QKeySequence.StandardKey.NextChild, "nextTabAction")
-        self._action(
-            go, "&Previous tab", lambda: self._step_tab(-1), QKeySequence.StandardKey.PreviousChild, "previousTabAction"
-        )
-        go.addSeparator()
-        self._action(go, "Navigation &tree", self.dock.focus_tree, "Ctrl+1", "focusTreeAction")
-        self._action(go, "Current &log", self._focus_tab, "Ctrl+2", "focusTabAction")
-
-        help_menu = bar.addMenu("&Help")
-        self._action(help_menu, "&About auditviewer", self._show_about, None, "aboutAction")
 
     def _connect_parts(self) -> None:
         self.opened.opened.connect(self._on_source_opened)
