@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import Protocol, cast
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject
 from PySide6.QtGui import QFileOpenEvent, QIcon
@@ -125,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             _remove_handlers(handlers)
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = cast(QApplication, QApplication.instance() or QApplication(sys.argv[:1]))
     # macOS hands files opened from Finder over as events, not arguments.
     file_opens = FileOpenEvents(app)
     app.installEventFilter(file_opens)

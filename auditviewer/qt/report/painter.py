@@ -655,7 +655,7 @@ def chart_image(png: bytes) -> QImage:
     lock while this thread holds Python's; a GUI thread destroying widgets at
     that moment holds the one and waits for the other: a deadlock.
     """
-    return QImage.fromData(png, "PNG")
+    return QImage.fromData(png, "PNG")  # type: ignore[arg-type]  # PySide6 takes the format as str; its stubs say bytes
 
 
 def _first_page_block(pen: _Pen, report: Report, layout: Layout, y: float) -> float:

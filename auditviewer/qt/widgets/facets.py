@@ -215,10 +215,8 @@ class FacetsPanel(QWidget):
 
     def values(self) -> list[tuple[Any, int]]:
         """The values listed, with their counts (what the user sees)."""
-        return [
-            (self.list.topLevelItem(i).data(0, VALUE_ROLE), int(self.list.topLevelItem(i).text(1).replace(",", "")))
-            for i in range(self.list.topLevelItemCount())
-        ]
+        items = (self.list.topLevelItem(i) for i in range(self.list.topLevelItemCount()))
+        return [(item.data(0, VALUE_ROLE), int(item.text(1).replace(",", ""))) for item in items if item is not None]
 
     def activate(self, row: int, exclude: bool = False) -> None:
         """Filter on (or exclude) the value in ``row``, as a click does."""

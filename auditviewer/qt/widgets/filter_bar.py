@@ -7,10 +7,12 @@ words, listing the valid columns or values.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from dataclasses import replace
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
+from typing import cast
 
 from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -30,7 +32,7 @@ from PySide6.QtWidgets import (
 from auditviewer.data.errors import FilterError
 from auditviewer.data.filters import Condition, Filter, bind, describe_condition, parse_condition
 from auditviewer.data.source import LogTable
-from auditviewer.data.timestamps import UTC, clamp, parse_duration, utc_instant
+from auditviewer.data.timestamps import clamp, parse_duration, utc_instant
 from auditviewer.data.views import TIME_PRESETS, ConditionState, SavedView
 from auditviewer.qt.models.plaintext import button_text, plain_tooltip
 
@@ -178,7 +180,7 @@ class FilterBar(QWidget):
 
     def _range(self) -> tuple[datetime, datetime]:
         def value(edit: QDateTimeEdit) -> datetime:
-            naive = edit.dateTime().toPython()
+            naive = cast(datetime, edit.dateTime().toPython())
             return clamp(utc_instant(naive.replace(tzinfo=self._zone())))  # 9999-12-31 23:59 local may pass 9999
 
         return value(self._from), value(self._to)
@@ -187,14 +189,12 @@ class FilterBar(QWidget):
         """Show a custom range (naive UTC), e.g. from a chart selection."""
         for edit, value in ((self._from, start), (self._to, end)):
             if value is not None:
-                shown = value.replace(tzinfo=timezone.utc)
+                shown = value.replace(tzinfo=UTC)
                 if not self._utc:
-                    try:
+                    with contextlib.suppress(OverflowError):  # past year 9999 (or before 1) in local time: UTC
                         shown = shown.astimezone()
-                    except OverflowError:  # past year 9999 (or before 1) in local time: the UTC time
-                        pass
                 edit.blockSignals(True)
-                edit.setDateTime(QDateTime(shown.replace(tzinfo=None)))
+                edit.setDateTime(QDateTime(shown.replace(tzinfo=None)))  # type: ignore[call-overload]  # PySide6 takes a datetime; its stubs do not say so
                 edit.blockSignals(False)
         self._time.setCurrentIndex(self._time.findData("custom"))
         self._check_range()
@@ -330,7 +330,7 @@ class FilterBar(QWidget):
     def _rebuild_chips(self) -> None:
         while self._chips.count() > 1:
             item = self._chips.takeAt(0)
-            widget = item.widget()
+            widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.deleteLater()
         for index, condition in enumerate(self._conditions):
@@ -358,8 +358,13 @@ class FilterBar(QWidget):
         chip.setMenu(menu)
         return chip
 
-    def _edit_condition(self, index: int, **changes: bool) -> None:
-        self._conditions[index] = replace(self._conditions[index], **changes)
+    def _edit_condition(self, index: int, enabled: bool | None = None, negated: bool | None = None) -> None:
+        condition = self._conditions[index]
+        if enabled is not None:
+            condition = replace(condition, enabled=enabled)
+        if negated is not None:
+            condition = replace(condition, negated=negated)
+        self._conditions[index] = condition
         self._rebuild_chips()
         self._changed()
 

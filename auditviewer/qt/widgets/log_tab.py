@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QModelIndex, Qt
@@ -16,7 +16,7 @@ from auditviewer.data.filters import Condition, Filter, Sort
 from auditviewer.data.logtypes import Role
 from auditviewer.data.query import LogQuery
 from auditviewer.data.source import LogTable, Source
-from auditviewer.data.timestamps import UTC, get_zone
+from auditviewer.data.timestamps import get_zone
 from auditviewer.data.views import SavedView
 from auditviewer.qt.models.background import LatestResult
 from auditviewer.qt.models.log_model import LogTableModel
@@ -425,11 +425,12 @@ class LogTab(RowsTab):
 
     def _show_columns(self, names: list[str]) -> None:
         header = self.view.horizontalHeader()
-        order = [n for n in names if self.table.column(n) is not None]
+        found = [(name, column) for name in names if (column := self.table.column(name)) is not None]
+        order = [name for name, _column in found]
         for logical in range(header.count()):
             header.setSectionHidden(logical, self.model.column_name(logical) not in order)
-        for visual, name in enumerate(order):
-            logical = self.model.query.columns.index(self.table.column(name).name) if self.model.query else -1
+        for visual, (_name, column) in enumerate(found):
+            logical = self.model.query.columns.index(column.name) if self.model.query else -1
             if logical >= 0:
                 header.moveSection(header.visualIndex(logical), visual)
 
@@ -449,7 +450,7 @@ class LogTab(RowsTab):
 
     def _save_columns(self, *_args: object) -> None:
         if self.model.columnCount():
-            self.settings.set_column_state(self._layout_key(), bytes(self.view.horizontalHeader().saveState()))
+            self.settings.set_column_state(self._layout_key(), bytes(self.view.horizontalHeader().saveState().data()))
 
     def _layout_key(self) -> str:
         """Per log type, and per column set: a header state only fits the columns it was saved with."""

@@ -7,7 +7,7 @@ window, so a hundred million rows scroll as one list.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QScrollBar, QTableView, QWidget
 
@@ -216,7 +216,3 @@ class ScrollingTable(QWidget):
         text = "\n".join(lines) + "\n"
         QGuiApplication.clipboard().setText(text)
         return text
-
-    def current_row(self) -> int | None:
-        index: QModelIndex = self.view.currentIndex()
-        return index.row() if index.isValid() else None

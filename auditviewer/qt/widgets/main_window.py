@@ -123,7 +123,12 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.centre)
 
     def _action(
-        self, menu: QMenu, text: str, command: Callable[[], object], shortcut: QKeySequence | str | None, name: str
+        self,
+        menu: QMenu,
+        text: str,
+        command: Callable[[], object],
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None,
+        name: str,
     ) -> QAction:
         action = menu.addAction(text)
         if shortcut is not None:

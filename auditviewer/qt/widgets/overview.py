@@ -189,7 +189,7 @@ class FindingCard(QFrame):
 
     def export_chart(self, path: str) -> bool:
         image = self.chart_image()
-        return not image.isNull() and image.save(path, "PNG")
+        return not image.isNull() and image.save(path, "PNG")  # type: ignore[call-overload]  # PySide6 takes the format as str; its stubs say bytes
 
     def set_utc(self, utc: bool) -> None:
         if self.chart is not None and self.finding.chart is not None and self.finding.chart.kind != "bar":
@@ -251,7 +251,6 @@ class OverviewTab(Tab):
         scroll.setObjectName("overviewScroll")
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.container)
-        self.scroll = scroll
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 0)
         layout.addLayout(self._controls_row())
@@ -503,7 +502,7 @@ class OverviewTab(Tab):
 
     def charts_image(self, columns: int = 2, most: int = 4, cell: tuple[int, int] = (900, 320)) -> QImage:
         """The charts of the most severe findings side by side, with their titles, for a printed report."""
-        cards = [c for c in self.cards if c.finding.chart is not None][:most]
+        cards = [(c, c.finding.chart) for c in self.cards if c.finding.chart is not None][:most]
         if not cards:
             return QImage()
         rows = (len(cards) + columns - 1) // columns
@@ -516,13 +515,13 @@ class OverviewTab(Tab):
             font.setPixelSize(18)
             font.setBold(True)
             painter.setFont(font)
-            for k, card in enumerate(cards):
+            for k, (card, chart) in enumerate(cards):
                 x, y = (k % columns) * width, (k // columns) * (height + title)
                 painter.drawText(
                     QRectF(x + 8, y + 4, width - 16, title - 6),
                     int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                    f"{card.finding.title}: {card.finding.chart.title}",
-                )  # type: ignore[union-attr]
+                    f"{card.finding.title}: {chart.title}",
+                )
                 painter.drawImage(QRectF(x, y + title, width, height), card.chart_image(width, height))
         finally:
             painter.end()
@@ -546,7 +545,7 @@ class OverviewTab(Tab):
             return None
         buffer = QBuffer()
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        image.save(buffer, "PNG")
+        image.save(buffer, "PNG")  # type: ignore[call-overload]  # PySide6 takes the format as str; its stubs say bytes
         return bytes(buffer.data().data())
 
     def export_pdf(self, path: str | None = None) -> bool:
@@ -622,7 +621,7 @@ class OverviewTab(Tab):
             self.state.setText(f"Printed the overview ({pages} page{'s' if pages != 1 else ''})")
 
         dialog.accepted.connect(accepted)
-        dialog.open()
+        dialog.open()  # type: ignore[call-arg]  # QDialog.open(); the stubs list only QPrintDialog's open(receiver, slot)
 
     # -- slots -----------------------------------------------------------------------------------
 

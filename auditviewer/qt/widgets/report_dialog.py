@@ -104,7 +104,7 @@ def chart_png(tab: ReportableTab) -> bytes | None:
         return None
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")
+    image.save(buffer, "PNG")  # type: ignore[call-overload]  # PySide6 takes the format as str; its stubs say bytes
     return bytes(buffer.data().data())
 
 
@@ -352,7 +352,7 @@ class ReportJob(QObject):
         dialog.accepted.connect(self._on_printer_chosen)
         dialog.rejected.connect(lambda: self._finish("cancelled", "Printing was cancelled"))
         self.print_dialog = dialog
-        dialog.open()
+        dialog.open()  # type: ignore[call-arg]  # QDialog.open(); the stubs list only QPrintDialog's open(receiver, slot)
 
     def _on_printer_chosen(self) -> None:
         self.print_dialog = None

@@ -62,9 +62,10 @@ class SavedViewActions(QObject):
             if not ok or not text.strip():
                 return None
             name = text.strip()
-            if self.settings.saved_view(key, name) is not None:
-                if not ask(window, "Save view", f"Replace the saved view {name!r}?"):
-                    return None
+            if self.settings.saved_view(key, name) is not None and not ask(
+                window, "Save view", f"Replace the saved view {name!r}?"
+            ):
+                return None
         view = tab.view_state(name)
         self.settings.save_view(key, view)
         self.refresh(key)
