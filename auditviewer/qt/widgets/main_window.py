@@ -40,6 +40,8 @@ from auditviewer.qt.widgets.tabs import LogTabFactory, RowsTab, Tab
 
 log = logging.getLogger(__name__)
 
+Keys = QKeySequence | QKeySequence.StandardKey | str | None  # a menu entry's shortcut, if it has one
+
 PLACEHOLDER = (
     "Open an exported log database with File > Open (Ctrl+O), drop a database file here,\n"
     "or use File > Connect to server for PostgreSQL or MySQL.\n\n"
@@ -122,14 +124,7 @@ class MainWindow(QMainWindow):
         self.centre.addWidget(self.tabs)
         self.setCentralWidget(self.centre)
 
-    def _action(
-        self,
-        menu: QMenu,
-        text: str,
-        command: Callable[[], object],
-        shortcut: QKeySequence | QKeySequence.StandardKey | str | None,
-        name: str,
-    ) -> QAction:
+    def _action(self, menu: QMenu, text: str, command: Callable[[], object], shortcut: Keys, name: str) -> QAction:
         action = menu.addAction(text)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
