@@ -1,8 +1,9 @@
 """Starting the program: ``auditviewer [SOURCE ...] [--demo]``.
 
-:func:`create_main_window` builds the window without running the event loop
-(tests use it); :func:`main` adds the command line, the application object,
-logging to a rotating file and the handler for errors nobody caught.
+:func:`create_main_window` (from the main window's module) builds the window
+without running the event loop (tests use it); :func:`main` adds the command
+line, the application object, logging to a rotating file and the handler for
+errors nobody caught.
 """
 
 from __future__ import annotations
@@ -12,18 +13,19 @@ import logging
 import logging.handlers
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Protocol, cast
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject
 from PySide6.QtGui import QFileOpenEvent, QIcon
-from PySide6.QtWidgets import QApplication, QMainWindow
+from PySide6.QtWidgets import QApplication
 
 from auditviewer import APP_NAME, ORG_NAME, __version__
 from auditviewer.data.secrets import RedactingFormatter
-from auditviewer.qt.models.settings import demo_path, log_dir
-from auditviewer.qt.widgets.main_window import MainWindow
+from auditviewer.qt.models.settings import Settings, demo_path, log_dir, set_application_names
+from auditviewer.qt.widgets.main_window import MainWindow, create_main_window
 from auditviewer.qt.widgets.msgbox import show_error
 from auditviewer.resources import resource_path
 
@@ -55,15 +57,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def set_application_names() -> None:
-    """Name the program so settings and data folders land in its own place (unless already named)."""
-    if not QCoreApplication.organizationName():
-        QCoreApplication.setOrganizationName(ORG_NAME)
-    if not QCoreApplication.applicationName():
-        QCoreApplication.setApplicationName(APP_NAME)
-    QCoreApplication.setApplicationVersion(__version__)
-
-
 def configure_logging(
     folder: Path | None = None, level: int = logging.INFO, console: bool = True
 ) -> list[logging.Handler]:
@@ -93,19 +86,9 @@ def configure_logging(
     return handlers
 
 
-def create_main_window(sources: list[str]) -> QMainWindow:
-    """The main window with each source opened (not shown; no event loop).
-
-    A source that cannot be opened is reported through the non-blocking error box.
-    """
-    set_application_names()
-    window = MainWindow()
-    for spec in sources:
-        window.open_source(spec)
-    return window
-
-
-def _excepthook(window: MainWindow | None) -> object:
+def _excepthook(
+    window: MainWindow | None,
+) -> Callable[[type[BaseException], BaseException, TracebackType | None], None]:
     def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
         details = "".join(traceback.format_exception(kind, value, tb))
         log.critical("unexpected error", exc_info=(kind, value, tb))
@@ -142,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             _remove_handlers(handlers)
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = cast(QApplication, QApplication.instance() or QApplication(sys.argv[:1]))
     # macOS hands files opened from Finder over as events, not arguments.
     file_opens = FileOpenEvents(app)
     app.installEventFilter(file_opens)
@@ -158,13 +141,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     previous_hook = sys.excepthook
     try:
-        window = create_main_window(args.sources)
-        file_opens.deliver_to(window)  # type: ignore[arg-type]
-        sys.excepthook = _excepthook(window)  # type: ignore[assignment]
+        window = create_main_window(args.sources, Settings())
+        file_opens.deliver_to(window)
+        sys.excepthook = _excepthook(window)
         window.show()
         if args.demo:
-            window.open_demo(demo_path())  # type: ignore[attr-defined]
-        return _run_event_loop(app)  # type: ignore[arg-type]
+            window.open_demo(demo_path())
+        return _run_event_loop(app)
     finally:
         sys.excepthook = previous_hook
         app.removeEventFilter(file_opens)
@@ -178,6 +161,12 @@ def _remove_handlers(handlers: list[logging.Handler]) -> None:
         handler.close()
 
 
+class OpensSources(Protocol):
+    """What files handed over by the desktop are opened in (the main window)."""
+
+    def open_source(self, spec: str) -> object: ...
+
+
 class FileOpenEvents(QObject):
     """Opens files handed over by the desktop (macOS Finder) as QFileOpenEvents.
 
@@ -186,10 +175,10 @@ class FileOpenEvents(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._window: MainWindow | None = None
+        self._window: OpensSources | None = None
         self._pending: list[str] = []
 
-    def deliver_to(self, window: MainWindow) -> None:
+    def deliver_to(self, window: OpensSources) -> None:
         self._window = window
         pending, self._pending = self._pending, []
         for path in pending:

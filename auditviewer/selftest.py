@@ -101,14 +101,17 @@ def run(workdir: Path | None = None) -> int:
         QSettings.setDefaultFormat(QSettings.Format.IniFormat)
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder / "settings"))
         app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "auditviewer"])
-        from auditviewer.app import create_main_window
+        from auditviewer.qt.widgets.log_tab import LogTab
+        from auditviewer.qt.widgets.main_window import create_main_window
 
         win = create_main_window([str(state["db"])])
         try:
-            sources = win.sources()  # type: ignore[attr-defined]
+            sources = win.sources()
             if not sources:
                 raise RuntimeError("the window did not open the database")
-            tab = win.open_log(sources[0].key, "api")  # type: ignore[attr-defined]
+            tab = win.open_log(sources[0].key, "api")
+            if not isinstance(tab, LogTab):
+                raise RuntimeError("the window did not open the API log")
             deadline = time.monotonic() + 30
             while tab.model.total is None or tab.model.row_values(0) is None:
                 app.processEvents()

@@ -8,12 +8,13 @@ own database (MariaDB), dropped afterwards.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 from auditviewer.data.logtypes import LOG_TYPES, Kind, LogType
 from auditviewer.data.source import normalise_url
@@ -30,7 +31,7 @@ def columns_for(
 ) -> list[sa.Column]:
     """The table's columns; ``names`` renames documented columns (e.g. remote_ip -> Remote_IP)."""
     names = names or {}
-    cols = []
+    cols: list[sa.Column[Any]] = []
     for spec in log_type.columns:
         if spec.name in omit:
             continue
@@ -43,7 +44,7 @@ def columns_for(
             type_: sa.types.TypeEngine = sa.Text() if dialect == "sqlite" else sa.DateTime()
             cols.append(sa.Column(name, type_, nullable=not spec.required))
         else:
-            type_ = sa.Text() if dialect != "mysql" else sa.Text().with_variant(sa.dialects.mysql.LONGTEXT(), "mysql")
+            type_ = sa.Text() if dialect != "mysql" else sa.Text().with_variant(mysql.LONGTEXT(), "mysql")
             cols.append(sa.Column(name, type_, nullable=not spec.required))
     for name, type_ in (extra or {}).items():
         cols.append(sa.Column(name, type_, nullable=True))
@@ -76,7 +77,7 @@ class DbFactory:
 
     def create(
         self,
-        tables: Mapping[str, list[Row]],
+        tables: Mapping[str, Sequence[Row]],
         *,
         omit: Mapping[str, Iterable[str]] | None = None,
         extra: Mapping[str, Mapping[str, sa.types.TypeEngine]] | None = None,

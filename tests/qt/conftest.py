@@ -69,7 +69,7 @@ def no_leftover_threads(qtbot) -> Iterator[None]:
             t
             for t in threading.enumerate()
             if t not in before and t.is_alive() and not isinstance(t, threading._DummyThread)
-        ]  # type: ignore[attr-defined]
+        ]
 
     def settled() -> bool:
         return not extra() and QThreadPool.globalInstance().activeThreadCount() == 0

@@ -22,6 +22,7 @@ from auditviewer.data.logtypes import Role, Severity
 from auditviewer.data.source import Source, open_source
 from auditviewer.qt.widgets.detail_pane import DetailPane
 from tests.helpers.dbfactory import DbFactory
+from tests.helpers.qtfind import child
 
 HTML = "<b>bold</b><script>"
 LONG_HTML = "<i>" + "<b>not bold</b> " * 12 + "</i>"
@@ -55,7 +56,7 @@ def test_html_in_values_and_labels_is_shown_as_typed(pane: DetailPane) -> None:
     assert value_texts(pane).count(HTML) == 2
     assert LONG_HTML in value_texts(pane)
     assert [w.toPlainText() for w in pane.findChildren(QPlainTextEdit)] == [LONG_HTML]
-    title = pane.findChild(QLabel, "detailSectionTitle")
+    title = child(pane, QLabel, "detailSectionTitle")
     assert title.text() == HTML
     assert pane.text() == f"{HTML}\n{HTML}: {HTML}\nLong: {LONG_HTML}\n{HTML}"
 

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMenu, QTabWidget
 
 from auditviewer.app import create_main_window
 from auditviewer.qt.widgets.detail_pane import DetailPane
+from auditviewer.qt.widgets.log_tab import LogTab
 from tests.helpers.qtwait import wait_tab_ready
 
 
@@ -26,7 +27,7 @@ def tree_index(window, text: str):
     return tree, matches[0]
 
 
-def test_a_review_of_failed_logins_from_tree_to_all_activity(qtbot, window) -> None:
+def test_a_review_of_failed_logins_from_tree_to_all_activity(qtbot, window, monkeypatch) -> None:
     assert window.objectName() == "mainWindow"
     tree, index = tree_index(window, "User logins")
     qtbot.waitUntil(lambda: "(" in tree.model().data(index), timeout=10_000)  # counted in the background
@@ -75,12 +76,9 @@ def test_a_review_of_failed_logins_from_tree_to_all_activity(qtbot, window) -> N
     email = tab.model.row_dict(last)["email"]
     rect = tab.view.visualRect(tab.model.index(last, email_col))
     shown: list[QMenu] = []
-    original_popup = QMenu.popup
-    QMenu.popup = lambda menu, *args: shown.append(menu)  # the menu is built but not run
-    try:
+    with monkeypatch.context() as patch:
+        patch.setattr(QMenu, "popup", lambda menu, *args: shown.append(menu))  # the menu is built but not run
         tab.view.customContextMenuRequested.emit(rect.center())
-    finally:
-        QMenu.popup = original_popup
     actions = {a.text(): a for a in shown[-1].actions()}
     assert "Filter on this value" in actions and "Exclude this value" in actions
     actions[next(t for t in actions if t.startswith("Show all activity"))].trigger()
@@ -117,6 +115,7 @@ def test_nothing_is_written_to_the_reviewed_file(qtbot, demo_path: Path, tmp_pat
     key = win.sources()[0].key
     for log_key in ("panel", "api", "sms", "logins"):
         tab = win.open_log(key, log_key)
+        assert isinstance(tab, LogTab)
         wait_tab_ready(qtbot, tab)
         tab.view.selectRow(0)
     win.close()

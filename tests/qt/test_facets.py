@@ -15,6 +15,7 @@ from auditviewer.data.source import Source, open_source
 from auditviewer.qt.widgets.facets import EMPTY, LIMIT, condition_for, facet_columns
 from auditviewer.qt.widgets.log_tab import LogTab
 from tests.helpers.dbfactory import DbFactory
+from tests.helpers.qtfind import child, known
 from tests.unit.logrows import BASE, api_row, panel_row
 
 STATUSES = [200, 200, 404, 201, 500, 200, 404, 429, 200, 503, 200]
@@ -65,21 +66,21 @@ def wait_values(qtbot, tab: LogTab) -> list[tuple[object, int]]:
 
 
 def click_value(qtbot, tab: LogTab, row: int, modifier=Qt.KeyboardModifier.NoModifier) -> None:
-    item = tab.facets.list.topLevelItem(row)
+    item = known(tab.facets.list.topLevelItem(row))
     rect = tab.facets.list.visualItemRect(item)
     qtbot.mouseClick(tab.facets.list.viewport(), Qt.MouseButton.LeftButton, modifier, rect.center())
 
 
 def test_the_button_opens_the_panel_on_the_commonest_values(qtbot, tab: LogTab) -> None:
     assert not tab.facets.isVisible()
-    button = tab.findChild(QToolButton, "facetsButton")
+    button = child(tab, QToolButton, "facetsButton")
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert tab.facets.isVisible() and tab.facets.current_column == "status"
     expected = Counter(r["status"] for r in API)
     values = wait_values(qtbot, tab)
     assert values == sorted(expected.items(), key=lambda kv: (-kv[1], kv[0]))
     assert "All 6 values of Status" in tab.facets.status.text()
-    qtbot.mouseClick(tab.findChild(QToolButton, "facetsClose"), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(child(tab, QToolButton, "facetsClose"), Qt.MouseButton.LeftButton)
     assert not tab.facets.isVisible() and not button.isChecked()
 
 
@@ -113,7 +114,7 @@ def test_alt_click_and_enter(qtbot, tab: LogTab) -> None:
     assert len(values) == LIMIT and "20 commonest values" in tab.facets.status.text()
     click_value(qtbot, tab, 2, Qt.KeyboardModifier.AltModifier)
     assert tab.filter_bar.conditions()[-1] == parse_condition(f"remote_ip!={values[2][0]}")
-    tab.facets.list.setCurrentItem(tab.facets.list.topLevelItem(0))
+    tab.facets.list.setCurrentItem(known(tab.facets.list.topLevelItem(0)))
     tab.facets.list.setFocus()
     qtbot.keyClick(tab.facets.list, Qt.Key.Key_Return)
     assert tab.filter_bar.conditions()[-1] == parse_condition(f"remote_ip={wait_values(qtbot, tab)[0][0]}")
@@ -124,7 +125,7 @@ def test_empty_values_filter_as_empty(qtbot, source: Source) -> None:
     try:
         tab.show_facets("api_method_status")
         values = wait_values(qtbot, tab)
-        shown = [tab.facets.list.topLevelItem(i).text(0) for i in range(len(values))]
+        shown = [known(tab.facets.list.topLevelItem(i)).text(0) for i in range(len(values))]
         assert EMPTY in shown
         row = shown.index(EMPTY)
         click_value(qtbot, tab, row)
@@ -146,12 +147,12 @@ def test_header_menu_offers_top_values_of_the_column(qtbot, tab: LogTab, monkeyp
     shown: list[QMenu] = []
     monkeypatch.setattr(QMenu, "popup", lambda menu, *_args: shown.append(menu))
     header = tab.view.horizontalHeader()
-    logical = tab.model.query.columns.index("remote_ip")
+    logical = known(tab.model.query).columns.index("remote_ip")
     tab._on_header_menu(QPoint(header.sectionViewportPosition(logical) + 5, 5))
     action = next(a for a in shown[-1].actions() if a.text() == "Top values of Remote IP")
     action.trigger()
     assert tab.facets.isVisible() and tab.facets.current_column == "remote_ip" and tab.facets_button.isChecked()
     assert len(wait_values(qtbot, tab)) == LIMIT
     # The row id and timestamps have no top values to offer.
-    tab._on_header_menu(QPoint(header.sectionViewportPosition(tab.model.query.columns.index("date")) + 5, 5))
+    tab._on_header_menu(QPoint(header.sectionViewportPosition(known(tab.model.query).columns.index("date")) + 5, 5))
     assert not [a for a in shown[-1].actions() if a.text().startswith("Top values")]

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QComboBox, QDateTimeEdit, QLabel, QLineEdit, QTool
 from auditviewer.data.source import open_source
 from auditviewer.qt.widgets.log_tab import LogTab
 from tests.helpers.dbfactory import DbFactory
+from tests.helpers.qtfind import child
 from tests.helpers.qtwait import wait_tab_ready
 from tests.unit.logrows import api_row
 
@@ -36,14 +37,14 @@ def tab(qtbot, sqlite_db: DbFactory) -> Iterator[LogTab]:
 
 
 def type_filter(qtbot, tab: LogTab, text: str) -> None:
-    edit = tab.findChild(QLineEdit, "filterEdit")
+    edit = child(tab, QLineEdit, "filterEdit")
     edit.clear()
     edit.setText(text)
     qtbot.keyClick(edit, Qt.Key.Key_Return)
 
 
 def error_text(tab: LogTab) -> str:
-    label = tab.findChild(QLabel, "filterError")
+    label = child(tab, QLabel, "filterError")
     return label.text() if label.isVisible() else ""
 
 
@@ -75,7 +76,7 @@ def test_values_at_the_edges_filter_rows(qtbot, tab: LogTab, text: str, expected
 
 
 def test_a_custom_range_that_ends_before_it_starts_says_so(qtbot, tab: LogTab) -> None:
-    combo = tab.findChild(QComboBox, "timeRange")
+    combo = child(tab, QComboBox, "timeRange")
     combo.setCurrentIndex(combo.findData("custom"))
     start, end = (edit for edit in tab.findChildren(QDateTimeEdit))
     start.setDateTime(QDateTime(2025, 6, 10, 0, 0, 0))

@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from PySide6 import QtGui
@@ -31,6 +32,7 @@ from auditviewer.qt.widgets.detail_pane import DetailPane
 from auditviewer.qt.widgets.log_tab import LogTab
 from auditviewer.qt.widgets.main_window import MainWindow
 from auditviewer.qt.widgets.overview import OverviewTab
+from tests.helpers.qtfind import child, known
 from tests.helpers.qtwait import wait_tab_ready
 
 EXTRA_COLUMN = "<i>note</i>"
@@ -158,7 +160,7 @@ def test_table_cells_and_headers_show_the_data_as_text(qtbot, panel_tab: LogTab,
         qtbot.waitUntil(lambda r=row: model.row_values(r) is not None, timeout=10_000)
         for column in range(model.columnCount()):
             index = model.index(row, column)
-            text = model.display_text(model.row_values(row)[column])
+            text = model.display_text(known(model.row_values(row))[column])
             shown = index.data(Qt.ItemDataRole.DisplayRole)
             assert shown == (text if len(text) <= MAX_CELL_CHARS else text[:MAX_CELL_CHARS] + "…")
             tip = index.data(Qt.ItemDataRole.ToolTipRole)
@@ -174,14 +176,16 @@ def test_table_cells_and_headers_show_the_data_as_text(qtbot, panel_tab: LogTab,
 
 
 def test_the_detail_pane_shows_the_data_as_text(qtbot, panel_tab: LogTab, fifo: Path) -> None:
-    pane = panel_tab.findChild(DetailPane, "detailPane")
+    pane = child(panel_tab, DetailPane, "detailPane")
     model = panel_tab.model
     for row in range(model.rowCount()):
         model.data(model.index(row, 0))
         qtbot.waitUntil(lambda r=row: model.row_values(r) is not None, timeout=10_000)
-    assert sorted(model.row_dict(r)["user_agent"] for r in range(model.rowCount())) == sorted(hostile_values(fifo))
+    assert sorted(known(model.row_dict(r))["user_agent"] for r in range(model.rowCount())) == sorted(
+        hostile_values(fifo)
+    )
     for row in range(model.rowCount()):
-        value = model.row_dict(row)["user_agent"]
+        value = known(model.row_dict(row))["user_agent"]
         panel_tab.view.selectRow(row)
         qtbot.waitUntil(lambda v=value: v in pane.text(), timeout=5_000)
         labels = pane.findChildren(QLabel)
@@ -205,7 +209,7 @@ def test_top_values_and_filter_chips_show_the_data_as_text(qtbot, panel_tab: Log
     facets = panel_tab.facets.list
     seen = []
     for i in range(facets.topLevelItemCount()):
-        item = facets.topLevelItem(i)
+        item = known(facets.topLevelItem(i))
         value = item.data(0, Qt.ItemDataRole.UserRole + 1)
         seen.append(value)
         assert item.text(0) == (value if len(value) <= 300 else value[:300] + "…")
@@ -228,7 +232,7 @@ def test_top_values_and_filter_chips_show_the_data_as_text(qtbot, panel_tab: Log
         else:
             assert text.endswith("…") and condition.text().startswith(text[:-1]) and len(text) <= 80
         column = panel_tab.table.column("user_agent")
-        assert same_text(as_shown(chip.toolTip()), describe_condition(condition, column.label)[:2000])
+        assert same_text(as_shown(chip.toolTip()), describe_condition(condition, known(column).label)[:2000])
         qtbot.waitUntil(lambda: panel_tab.model.total == 1, timeout=10_000)
 
 
@@ -260,9 +264,9 @@ def test_the_window_shows_names_from_the_data_as_text(
         window.open_overview(source.key)
         overview = window.current_tab()
         assert isinstance(overview, OverviewTab)
-        index = window.tabs.currentIndex()
-        assert as_shown(window.tabs.tabToolTip(index)) == f"What to look at first in {FILE_NAME}"
-        assert as_button_shows(window.tabs.tabText(index)) == f"Overview · {FILE_NAME}"
+        current = window.tabs.currentIndex()
+        assert as_shown(window.tabs.tabToolTip(current)) == f"What to look at first in {FILE_NAME}"
+        assert as_button_shows(window.tabs.tabText(current)) == f"Overview · {FILE_NAME}"
         # The title the window system gets shows the name, "[*]" included.
         assert window.windowHandle().title() == f"Overview — {FILE_NAME} — {APP_NAME}"
         qtbot.waitUntil(lambda: not overview.busy, timeout=20_000)
@@ -277,13 +281,18 @@ def test_the_window_shows_names_from_the_data_as_text(
 
         # A question quoting a hostile view name is plain text too.
         asked: list[QMessageBox] = []
-        monkeypatch.setattr(msgbox, "ask_hook", lambda box: asked.append(box) or False, raising=True)
+
+        def answer_no(box: QMessageBox) -> bool:
+            asked.append(box)
+            return False
+
+        monkeypatch.setattr(msgbox, "ask_hook", answer_no, raising=True)
         window.open_log(source.key, "panel")
         wait_tab_ready(qtbot, window.current_tab())
         name = '<img src="x"> & <b>view</b>'
         window.save_current_view(name)
-        views = [i for i in _all_indexes(window) if window.navigation.node(i).kind is NodeKind.VIEW]
-        window.saved_views.confirm_delete(window.navigation.node(views[0]))
+        views = [i for i in _all_indexes(window) if known(window.navigation.node(i)).kind is NodeKind.VIEW]
+        window.saved_views.confirm_delete(known(window.navigation.node(views[0])))
         assert asked and asked[0].textFormat() is Qt.TextFormat.PlainText
         assert asked[0].text() == f"Delete the saved view {name!r}?"
         assert window.settings.saved_view(source.key, name) is not None  # answered No: kept
@@ -304,7 +313,7 @@ def _all_indexes(window: MainWindow, parent: QModelIndex | None = None) -> list[
 class _ToolTips:
     """Stands in for QToolTip in the charts module: records what hovering would show."""
 
-    shown: list[str] = []
+    shown: ClassVar[list[str]] = []
 
     @classmethod
     def showText(cls, _pos, text: str, _widget=None) -> None:
@@ -335,12 +344,12 @@ def test_the_overview_and_its_charts_show_gateways_and_campaigns_as_text(
             if card.table is not None:
                 for r in range(card.table.rowCount()):
                     for c in range(card.table.columnCount()):
-                        cell = card.table.item(r, c)
+                        cell = known(card.table.item(r, c))
                         if len(cell.text()) > 40:
                             assert same_text(as_shown(cell.toolTip()), cell.text())
         for kind in ("sms_gateways", "sms_campaigns", "sms_errors"):
-            chart = cards[kind].chart
-            categories = chart.chart.categories
+            chart = known(cards[kind].chart)
+            categories = known(chart.chart).categories
             assert hostile & set(categories)
             view = chart.getPlotItem().getViewBox()
             for i, category in enumerate(categories):

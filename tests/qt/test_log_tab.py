@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QLabel, QLineEdit, QToolButton
+from PySide6.QtWidgets import QLabel, QLineEdit, QTableView, QToolButton
 
 from auditviewer.data.demo import SCRIPT_URL, create_demo
 from auditviewer.data.filters import Sort
 from auditviewer.data.source import Source, open_source
 from auditviewer.qt.widgets.detail_pane import DetailPane
 from auditviewer.qt.widgets.log_tab import LogTab
+from tests.helpers.qtfind import child, known
 from tests.helpers.qtwait import wait_tab_ready
 
 API_ROWS = 3_000
@@ -51,7 +52,7 @@ def tab(qtbot, source: Source) -> Iterator[LogTab]:
 
 
 def column(tab: LogTab, name: str) -> int:
-    return tab.model.query.columns.index(name)
+    return known(tab.model.query).columns.index(name)
 
 
 def cell(tab: LogTab, row: int, name: str) -> str:
@@ -63,7 +64,7 @@ def loaded_rows(tab: LogTab, limit: int = 100) -> list[int]:
 
 
 def type_filter(qtbot, tab: LogTab, text: str) -> None:
-    edit = tab.findChild(QLineEdit, "filterEdit")
+    edit = child(tab, QLineEdit, "filterEdit")
     edit.clear()
     qtbot.keyClicks(edit, text)
     with qtbot.waitSignal(tab.model.countChanged, timeout=10_000):
@@ -72,7 +73,7 @@ def type_filter(qtbot, tab: LogTab, text: str) -> None:
 
 
 def test_opening_shows_newest_rows_and_the_count(qtbot, tab: LogTab) -> None:
-    assert tab.findChild(object, "logTable") is tab.view
+    assert tab.findChild(QTableView, "logTable") is tab.view
     assert tab.model.rowCount() == API_ROWS
     ids = [tab.model.data(tab.model.index(r, 0), Qt.ItemDataRole.UserRole) for r in loaded_rows(tab)]
     assert ids[0] == API_ROWS and ids == sorted(ids, reverse=True)
@@ -80,24 +81,24 @@ def test_opening_shows_newest_rows_and_the_count(qtbot, tab: LogTab) -> None:
 
 
 def test_search_box_applies_after_a_pause(qtbot, tab: LogTab) -> None:
-    search = tab.findChild(QLineEdit, "searchBox")
+    search = child(tab, QLineEdit, "searchBox")
     with qtbot.waitSignal(tab.filter_bar.filterChanged, timeout=5_000):
         qtbot.keyClicks(search, "Transactionals")
     wait_tab_ready(qtbot, tab)
-    assert 0 < tab.model.total < API_ROWS
+    assert 0 < known(tab.model.total) < API_ROWS
     assert all("Transactionals" in cell(tab, r, "url") for r in loaded_rows(tab))
-    assert tab.status()[0] == f"{tab.model.total:,} of {API_ROWS:,} rows"
+    assert tab.status()[0] == f"{known(tab.model.total):,} of {API_ROWS:,} rows"
 
 
 def test_advanced_filter_chip_can_be_negated_switched_off_and_removed(qtbot, tab: LogTab) -> None:
     type_filter(qtbot, tab, "status>=500")
-    errors = tab.model.total
+    errors = known(tab.model.total)
     assert 0 < errors < API_ROWS
     assert all(int(cell(tab, r, "status")) >= 500 for r in loaded_rows(tab))
-    indicator = tab.findChild(QLabel, "filterIndicator")
+    indicator = child(tab, QLabel, "filterIndicator")
     assert indicator.isVisible() and indicator.text() == "Filtered"
 
-    chip = tab.findChild(QToolButton, "conditionChip")
+    chip = child(tab, QToolButton, "conditionChip")
     assert chip.text() == "status>=500"
     actions = {a.text(): a for a in chip.menu().actions()}
     with qtbot.waitSignal(tab.model.countChanged, timeout=10_000):
@@ -106,28 +107,28 @@ def test_advanced_filter_chip_can_be_negated_switched_off_and_removed(qtbot, tab
     assert tab.model.total == API_ROWS - errors
     assert all(int(cell(tab, r, "status")) < 500 for r in loaded_rows(tab))
 
-    chip = tab.findChild(QToolButton, "conditionChip")
+    chip = child(tab, QToolButton, "conditionChip")
     actions = {a.text(): a for a in chip.menu().actions()}
     with qtbot.waitSignal(tab.model.countChanged, timeout=10_000):
         actions["Switch off"].trigger()
     wait_tab_ready(qtbot, tab)
     assert tab.model.total == API_ROWS
 
-    chip = tab.findChild(QToolButton, "conditionChip")
+    chip = child(tab, QToolButton, "conditionChip")
     actions = {a.text(): a for a in chip.menu().actions()}
     actions["Remove"].trigger()
     qtbot.waitUntil(lambda: tab.findChild(QToolButton, "conditionChip") is None, timeout=5_000)
-    assert not tab.findChild(QLabel, "filterIndicator").isVisible()
+    assert not child(tab, QLabel, "filterIndicator").isVisible()
 
 
 def test_a_wrong_filter_says_what_is_valid_and_changes_nothing(qtbot, tab: LogTab) -> None:
-    edit = tab.findChild(QLineEdit, "filterEdit")
+    edit = child(tab, QLineEdit, "filterEdit")
     qtbot.keyClicks(edit, "colour=red")
     qtbot.keyClick(edit, Qt.Key.Key_Return)
-    error = tab.findChild(QLabel, "filterError")
+    error = child(tab, QLabel, "filterError")
     assert error.isVisible()
     assert "no column 'colour'" in error.text() and "remote_ip" in error.text()
-    assert tab.model.query.filter.is_empty and tab.model.total == API_ROWS
+    assert known(tab.model.query).filter.is_empty and tab.model.total == API_ROWS
 
 
 def test_clicking_a_header_sorts_in_sql(qtbot, tab: LogTab) -> None:
@@ -135,7 +136,7 @@ def test_clicking_a_header_sorts_in_sql(qtbot, tab: LogTab) -> None:
         tab.view.horizontalHeader().sectionClicked.emit(column(tab, "status"))
         tab.view.sortByColumn(column(tab, "status"), Qt.SortOrder.AscendingOrder)
     wait_tab_ready(qtbot, tab)
-    assert tab.model.query.sort == Sort("status", False)
+    assert known(tab.model.query).sort == Sort("status", False)
     statuses = [int(cell(tab, r, "status")) for r in loaded_rows(tab)]
     assert statuses == sorted(statuses) and statuses[0] == 200
 
@@ -143,7 +144,7 @@ def test_clicking_a_header_sorts_in_sql(qtbot, tab: LogTab) -> None:
 def test_selecting_a_row_fills_the_detail_pane(qtbot, tab: LogTab) -> None:
     type_filter(qtbot, tab, "status=404")
     tab.view.selectRow(0)
-    pane = tab.findChild(DetailPane, "detailPane")
+    pane = child(tab, DetailPane, "detailPane")
     text = pane.text()
     assert "API call details" in text
     assert "404 Not Found" in text
@@ -176,7 +177,7 @@ def test_html_in_data_is_shown_as_text(qtbot, source: Source) -> None:
         type_filter(qtbot, tab, "url~<script>")
         assert tab.model.total and cell(tab, 0, "url") == SCRIPT_URL
         tab.view.selectRow(0)
-        assert SCRIPT_URL in tab.findChild(DetailPane, "detailPane").text()
+        assert SCRIPT_URL in child(tab, DetailPane, "detailPane").text()
     finally:
         tab.shutdown()
 
@@ -186,7 +187,7 @@ def test_a_failed_login_shows_the_attempts_around_it(qtbot, source: Source) -> N
     try:
         type_filter(qtbot, tab, "login=failed")
         tab.view.selectRow(0)
-        pane = tab.findChild(DetailPane, "detailPane")
+        pane = child(tab, DetailPane, "detailPane")
         qtbot.waitUntil(lambda: "Failures in the 24 hours before" in pane.text(), timeout=10_000)
         assert "Login details" in pane.text()
     finally:
@@ -207,7 +208,7 @@ def test_utc_toggle_changes_the_dates_shown(qtbot, tab: LogTab, monkeypatch) -> 
 
 
 def test_escape_cancels_running_queries(qtbot, tab: LogTab) -> None:
-    search = tab.findChild(QLineEdit, "searchBox")
+    search = child(tab, QLineEdit, "searchBox")
     search.setText("Subscribers")
     tab.filter_bar._on_search_timer_timeout()
     tab.view.setFocus()
@@ -217,10 +218,10 @@ def test_escape_cancels_running_queries(qtbot, tab: LogTab) -> None:
 
 def test_the_last_row_is_described_once_ctrl_end_has_loaded_it(qtbot, tab: LogTab) -> None:
     """Ctrl+End selects a row whose page is still on its way: the pane says so, then describes it."""
-    pane = tab.findChild(DetailPane, "detailPane")
+    pane = child(tab, DetailPane, "detailPane")
     tab.view.setFocus()
     qtbot.keyClick(tab.view, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
-    last = tab.model.total - 1
+    last = known(tab.model.total) - 1
     assert tab.view.currentIndex().row() == last
     qtbot.waitUntil(lambda: tab.model.row_values(last) is not None, timeout=10_000)
-    qtbot.waitUntil(lambda: f"ID: {tab.model.row_dict(last)['id']}\n" in pane.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: f"ID: {known(tab.model.row_dict(last))['id']}\n" in pane.text(), timeout=10_000)

@@ -6,12 +6,12 @@ import json
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl, Signal
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QPushButton, QTabWidget, QTreeView, QWidget
 
@@ -21,9 +21,9 @@ from auditviewer.data.source import LogTable, Source
 from auditviewer.data.views import ConditionState, SavedView
 from auditviewer.qt.models.navigation import ALL_UNITS
 from auditviewer.qt.models.settings import MAX_RECENT, Settings, demo_path
-from auditviewer.qt.widgets import main_window as main_window_module
 from auditviewer.qt.widgets import msgbox
 from auditviewer.qt.widgets.main_window import MainWindow
+from auditviewer.qt.widgets.tabs import LogTabFactory, RowsTab
 from tests.conftest import server_url
 from tests.helpers.dbfactory import DbFactory
 from tests.qt.test_navigation import UNITS, api_rows, login_rows
@@ -31,11 +31,8 @@ from tests.qt.test_navigation import UNITS, api_rows, login_rows
 SECRET = "Sup3r-secret-pw"
 
 
-class FakeLogTab(QWidget):
+class FakeLogTab(RowsTab):
     """The LogTab interface, with nothing behind it: the window's side of the contract."""
-
-    statusChanged = Signal(str, str, bool)
-    activityRequested = Signal(str, str)
 
     def __init__(
         self,
@@ -46,11 +43,9 @@ class FakeLogTab(QWidget):
         parent: QWidget | None = None,
         table: LogTable | None = None,
         title: str | None = None,
+        settings: Settings | None = None,
     ) -> None:
-        super().__init__(parent)
-        self.source = source
-        self.log_key = log_key
-        self.business_unit = business_unit
+        super().__init__(source, log_key, business_unit, settings, parent)
         self.table = table if table is not None else source.log(log_key)
         self._title = title
         self.utc = utc
@@ -91,33 +86,43 @@ class FakeLogTab(QWidget):
         self.statusChanged.emit(count, elapsed, busy)
 
 
+class WindowMaker:
+    """Makes main windows for a test (closed at its end), with the real log tabs or a test's."""
+
+    def __init__(self, qtbot) -> None:
+        self.qtbot = qtbot
+        self.windows: list[QMainWindow] = []
+        #: What makes the log tabs of the windows made from now on (None: the real LogTab).
+        self.log_tabs: LogTabFactory | None = None
+
+    def __call__(self, sources: list[str] | None = None, show: bool = True) -> MainWindow:
+        window = app_module.create_main_window(list(sources or []), log_tabs=self.log_tabs)
+        self.qtbot.addWidget(window)
+        self.windows.append(window)
+        if show:
+            window.show()
+            self.qtbot.waitExposed(window)
+        return window
+
+
 @pytest.fixture
-def fake_tabs(monkeypatch: pytest.MonkeyPatch) -> type[FakeLogTab]:
-    monkeypatch.setattr(main_window_module, "LogTab", FakeLogTab)
+def make_window(qtbot) -> Iterator[WindowMaker]:
+    maker = WindowMaker(qtbot)
+    yield maker
+    for window in maker.windows:
+        window.close()
+
+
+@pytest.fixture
+def fake_tabs(make_window: WindowMaker) -> type[FakeLogTab]:
+    """The windows this test makes get FakeLogTabs."""
+    make_window.log_tabs = FakeLogTab
     return FakeLogTab
 
 
 @pytest.fixture
 def spec(sqlite_db: DbFactory) -> str:
     return sqlite_db.create({"api": api_rows(301), "logins": login_rows(40)}, business_units=UNITS)
-
-
-@pytest.fixture
-def make_window(qtbot) -> Iterator[Callable[..., MainWindow]]:
-    windows: list[QMainWindow] = []
-
-    def make(sources: list[str] | None = None, show: bool = True) -> MainWindow:
-        window = app_module.create_main_window(list(sources or []))
-        qtbot.addWidget(window)
-        windows.append(window)
-        if show:
-            window.show()
-            qtbot.waitExposed(window)
-        return window  # type: ignore[return-value]
-
-    yield make
-    for window in windows:
-        window.close()
 
 
 def wait_counted(qtbot, window: MainWindow) -> None:

@@ -69,7 +69,8 @@ def model(qtmodeltester) -> Iterator[NavigationModel]:
     nav.shutdown()
 
 
-def texts(model: NavigationModel, parent: QModelIndex = QModelIndex()) -> list[str]:
+def texts(model: NavigationModel, parent: QModelIndex | None = None) -> list[str]:
+    parent = parent if parent is not None else QModelIndex()
     return [model.index(r, 0, parent).data() for r in range(model.rowCount(parent))]
 
 

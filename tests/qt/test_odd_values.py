@@ -17,6 +17,7 @@ from auditviewer.qt.widgets import msgbox
 from auditviewer.qt.widgets.detail_pane import DetailPane
 from auditviewer.qt.widgets.log_tab import LogTab
 from tests.helpers.dbfactory import DbFactory
+from tests.helpers.qtfind import child, known
 from tests.unit.logrows import api_row
 
 HUGE = "/v2/Api/" + "x" * 20_000
@@ -48,17 +49,17 @@ def test_the_tab_shows_every_row_and_its_details(qtbot, odd_source: Source) -> N
         for row in range(300):
             tab.model.data(tab.model.index(row, 0))  # asked for, as a painting view would
             qtbot.waitUntil(lambda r=row: tab.model.row_values(r) is not None, timeout=10_000)
-            texts.append(tab.model.data(tab.model.index(row, tab.model.query.columns.index("date"))))
+            texts.append(tab.model.data(tab.model.index(row, known(tab.model.query).columns.index("date"))))
         assert "not a date" in texts
         # Each odd row can be selected and described.
-        pane = tab.findChild(DetailPane, "detailPane")
+        pane = child(tab, DetailPane, "detailPane")
         for row in range(300):
-            values = tab.model.row_dict(row)
+            values = known(tab.model.row_dict(row))
             if values["id"] in (296, 297, 298, 299, 300):
                 tab.view.selectRow(row)
                 assert str(values["id"]) in pane.text()
-        huge_row = next(r for r in range(300) if tab.model.row_dict(r)["id"] == 297)
-        shown = tab.model.data(tab.model.index(huge_row, tab.model.query.columns.index("url")))
+        huge_row = next(r for r in range(300) if known(tab.model.row_dict(r))["id"] == 297)
+        shown = tab.model.data(tab.model.index(huge_row, known(tab.model.query).columns.index("url")))
         assert len(shown) < 1_000 and shown.endswith("…")
         assert not msgbox.shown
     finally:

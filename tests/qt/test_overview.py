@@ -20,6 +20,7 @@ from auditviewer.qt.widgets.main_window import MainWindow
 from auditviewer.qt.widgets.overview import FindingCard, OverviewTab
 from tests.helpers import planted
 from tests.helpers.dbfactory import DbFactory
+from tests.helpers.qtfind import known
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +43,7 @@ def window(qtbot, spec: str) -> Iterator[MainWindow]:
 def activate_overview(qtbot, window: MainWindow) -> OverviewTab:
     key = window.sources()[0].key
     index = window.navigation.overview_index(key)
-    assert window.navigation.node(index).kind is NodeKind.OVERVIEW
+    assert known(window.navigation.node(index)).kind is NodeKind.OVERVIEW
     window.tree.setFocus()
     window.tree.setCurrentIndex(index)
     qtbot.keyClick(window.tree, Qt.Key.Key_Return)
@@ -88,7 +89,7 @@ def test_double_clicking_a_line_opens_its_rows_in_the_log_tab(qtbot, window: Mai
     qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=point)
     logins = window.current_tab()
     assert isinstance(logins, LogTab) and logins.log_key == "logins"
-    link = bursts.finding.items[row].link
+    link = known(bursts.finding.items[row].link)
     assert [c.text() for c in logins.filter_bar.conditions()] == list(link.conditions)
     assert (logins.filter_bar.filter().time_from, logins.filter_bar.filter().time_to) == (link.time_from, link.time_to)
     qtbot.waitUntil(lambda: logins.model.total is not None, timeout=10_000)
@@ -102,7 +103,7 @@ def test_show_rows_opens_the_whole_finding(qtbot, window: MainWindow) -> None:
     sms = window.current_tab()
     assert isinstance(sms, LogTab) and sms.log_key == "sms"
     qtbot.waitUntil(lambda: sms.model.total is not None, timeout=10_000)
-    assert sms.model.total == 19 == LogQuery(sms.table, gateways.finding.link.filter()).count()
+    assert sms.model.total == 19 == LogQuery(sms.table, known(gateways.finding.link).filter()).count()
 
 
 def test_a_chart_exports_to_png(qtbot, window: MainWindow, tmp_path: Path, monkeypatch) -> None:

@@ -27,6 +27,7 @@ from auditviewer.qt.report.painter import layout_for_area
 from auditviewer.qt.widgets import msgbox
 from auditviewer.qt.widgets import report_dialog as report_dialog_module
 from auditviewer.qt.widgets.report_dialog import ReportDialog, ReportJob, report_query
+from tests.helpers.qtfind import known
 from tests.helpers.qtwait import wait_tab_ready
 from tests.qt.test_report_pdf import pages_text
 
@@ -136,7 +137,7 @@ def test_pdf_and_excel_exports_take_the_dialog_options(qtbot, window, tab, tmp_p
         zone=tab.zone,
     )
     job = accept(qtbot, window, dialog)
-    assert finished(qtbot, job) == "done"
+    assert finished(qtbot, known(job)) == "done"
     texts = pages_text(pdf, (0, -1))
     pages = len(PdfReader(pdf).pages)
     box = PdfReader(pdf).pages[0].mediabox
@@ -151,7 +152,7 @@ def test_pdf_and_excel_exports_take_the_dialog_options(qtbot, window, tab, tmp_p
     assert "further sheets" in dialog.summary.text()
     assert not dialog.orientation_box.isVisibleTo(dialog)
     job = accept(qtbot, window, dialog)
-    assert finished(qtbot, job) == "done"
+    assert finished(qtbot, known(job)) == "done"
     wb = openpyxl.load_workbook(tmp_path / "report.xlsx")
     ws = wb.worksheets[0]
     assert ws.max_row - 1 == tab.model.total
@@ -174,7 +175,7 @@ class Gate:
                         time.sleep(0.005)
                 yield row
 
-        query.iter_rows = iter_rows  # type: ignore[method-assign]
+        query.iter_rows = iter_rows  # type: ignore[method-assign]  # this one query reads through the gate
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx", "pdf"])
@@ -182,7 +183,7 @@ def test_cancelling_an_export_leaves_no_file(qtbot, window, tab, tmp_path: Path,
     out = tmp_path / "out"
     out.mkdir()
     query = report_query(tab)
-    gate = Gate(query)
+    gate = Gate(known(query))
     job = window.reports.run(kind, query, ReportOptions(zone=tab.zone), path=str(out / f"all.{kind}"))
     qtbot.waitUntil(gate.reached.is_set, timeout=20_000)
     # Work that takes more than a second shows its progress, with Cancel.
@@ -197,7 +198,7 @@ def test_cancelling_an_export_leaves_no_file(qtbot, window, tab, tmp_path: Path,
 
 def test_closing_the_window_stops_a_running_export(qtbot, window, tab, tmp_path: Path) -> None:
     query = report_query(tab)
-    gate = Gate(query)
+    gate = Gate(known(query))
     job = window.reports.run("xlsx", query, ReportOptions(), path=str(tmp_path / "never.xlsx"))
     qtbot.waitUntil(gate.reached.is_set, timeout=20_000)
     window.close()
@@ -299,7 +300,7 @@ def test_print_sends_the_pages_to_the_chosen_printer(qtbot, window, tab, tmp_pat
     dialog = choose(qtbot, window, "print")
     dialog.sign_off_edit.setText("Checked")
     job = accept(qtbot, window, dialog)
-    assert finished(qtbot, job) == "done"
+    assert finished(qtbot, known(job)) == "done"
     texts = pages_text(printed, (0, -1))
     pages = len(PdfReader(printed).pages)
     assert texts[0].startswith("API logs") and f"Page {pages} of {pages}" in texts[-1]
@@ -330,7 +331,7 @@ def test_print_preview_draws_every_page(qtbot, window, tab, tmp_path: Path, monk
     pages = len(PdfReader(tmp_path / "preview.pdf").pages)
     assert texts[0].startswith("Preview") and f"Page 1 of {pages}" in texts[0]
     dialog.reject()
-    assert finished(qtbot, job) == "done"
+    assert finished(qtbot, known(job)) == "done"
 
 
 def test_the_real_preview_widget_gets_every_page(qtbot, window, tab) -> None:
@@ -343,7 +344,7 @@ def test_the_real_preview_widget_gets_every_page(qtbot, window, tab) -> None:
     orientation = job.printer.pageLayout().orientation()
     area = job.printer.pageLayout().paintRect(QPageLayout.Unit.Point)
     dialog.close()
-    assert finished(qtbot, job) == "done"
+    assert finished(qtbot, known(job)) == "done"
     # Exactly the pages the report has on that paper, as "Page X of Y" counted them.
     assert pages == layout_for_area(job.report, orientation, area.width(), area.height(), job.report.sample()).pages()
 
@@ -363,5 +364,5 @@ def test_the_tab_chart_goes_into_the_pdf_when_there_is_one(
     assert dialog.chart_box.isEnabled()
     dialog.chart_box.setChecked(True)
     job = accept(qtbot, window, dialog)
-    assert finished(qtbot, job) == "done"
+    assert finished(qtbot, known(job)) == "done"
     assert len(PdfReader(path).pages[0].images) == 1

@@ -46,8 +46,8 @@ def make_window(qtbot) -> Iterator[Callable[[], MainWindow]]:
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)
-        windows.append(window)  # type: ignore[arg-type]
-        return window  # type: ignore[return-value]
+        windows.append(window)
+        return window
 
     yield make
     for window in windows:

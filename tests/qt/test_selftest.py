@@ -60,7 +60,7 @@ def test_files_opened_from_the_desktop_reach_the_window(qapp, tmp_path: Path) ->
     early, late = str(tmp_path / "early.db"), str(tmp_path / "late.db")
     assert events.eventFilter(qapp, QFileOpenEvent(early))
     window = _Window()
-    events.deliver_to(window)  # type: ignore[arg-type]
+    events.deliver_to(window)
     assert window.opened == [early]
     assert events.eventFilter(qapp, QFileOpenEvent(late))
     assert window.opened == [early, late]

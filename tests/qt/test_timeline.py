@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from auditviewer.qt.models.settings import Settings
 from auditviewer.qt.widgets.charts import seconds
 from auditviewer.qt.widgets.log_tab import LogTab
 from tests.helpers.dbfactory import DbFactory
+from tests.helpers.qtfind import known
 from tests.unit.logrows import BASE, api_row
 
 STATUSES = [200, 201, 404, 200, 500, 204, 200, 429, 200, 503]
@@ -79,7 +81,7 @@ def sql_counts(path: str, edges: tuple[datetime, ...], outcome: str, where: str 
                 f"SELECT count(*) FROM api_logs WHERE date >= ? AND date < ? AND ({outcome}) AND ({where})",
                 (a.strftime("%Y-%m-%d %H:%M:%S"), b.strftime("%Y-%m-%d %H:%M:%S")),
             ).fetchone()[0]
-            for a, b in zip(edges, edges[1:])
+            for a, b in itertools.pairwise(edges)
         ]
     finally:
         conn.close()
@@ -135,7 +137,7 @@ def drag(qtbot, tab: LogTab, start: datetime, end: datetime) -> None:
 
 
 def test_bars_are_the_sql_counts_of_each_bucket_and_outcome(qtbot, tab: LogTab, db_path: str) -> None:
-    timeline = tab.timeline.timeline
+    timeline = known(tab.timeline.timeline)
     assert timeline is not None and timeline.width == timedelta(hours=1)  # 5.8 days: 140 bars
     bars = drawn_bars(tab)
     assert list(bars) == ["2xx/3xx", "4xx", "5xx"]
@@ -154,14 +156,14 @@ def test_bars_are_the_sql_counts_of_each_bucket_and_outcome(qtbot, tab: LogTab, 
 def test_the_chart_follows_the_filter(qtbot, tab: LogTab, db_path: str) -> None:
     with qtbot.waitSignal(tab.timeline.updated, timeout=10_000):
         tab.add_condition(parse_condition("remote_ip=192.0.2.3"))
-    timeline = tab.timeline.timeline
+    timeline = known(tab.timeline.timeline)
     bars = drawn_bars(tab)
     assert bars["5xx"][2].tolist() == sql_counts(db_path, timeline.edges, OUTCOME_SQL["5xx"], "remote_ip = '192.0.2.3'")
     assert timeline.total == sum(1 for r in ROWS if r["remote_ip"] == "192.0.2.3")
 
 
 def test_dragging_a_region_makes_it_the_time_filter_and_back_restores(qtbot, tab: LogTab, db_path: str) -> None:
-    timeline = tab.timeline.timeline
+    timeline = known(tab.timeline.timeline)
     start, end = timeline.edges[40] + timedelta(minutes=30), timeline.edges[100] - timedelta(minutes=30)
     with qtbot.waitSignal(tab.timeline.updated, timeout=10_000):
         drag(qtbot, tab, start, end)
@@ -169,11 +171,11 @@ def test_dragging_a_region_makes_it_the_time_filter_and_back_restores(qtbot, tab
     # Whole buckets: from the one the drag started in to the end of the one it ended in
     # (the drag starts and ends mid-bucket: a pixel is several minutes here).
     assert (flt.time_from, flt.time_to) == (timeline.edges[40], timeline.edges[100])
-    assert tab.query().filter.time_from == timeline.edges[40]
+    assert known(tab.query()).filter.time_from == timeline.edges[40]
     assert tab.filter_bar.describe_time() == "Custom range…"
     wait_chart(qtbot, tab)
     assert tab.model.total == sum(1 for r in ROWS if timeline.edges[40] <= r["date"] < timeline.edges[100])
-    zoomed = tab.timeline.timeline
+    zoomed = known(tab.timeline.timeline)
     assert zoomed.width == timedelta(minutes=15) and zoomed.total == tab.model.total
     assert tab.timeline.back.isEnabled()
 
@@ -197,20 +199,20 @@ def test_dragging_a_region_makes_it_the_time_filter_and_back_restores(qtbot, tab
 
 
 def test_double_click_goes_back(qtbot, tab: LogTab) -> None:
-    timeline = tab.timeline.timeline
+    timeline = known(tab.timeline.timeline)
     with qtbot.waitSignal(tab.timeline.updated, timeout=10_000):
         tab.timeline.select_range(timeline.edges[5], timeline.edges[9])
     wait_chart(qtbot, tab)
     settled(qtbot, tab)
     viewport = tab.timeline.plot.viewport()
-    point = chart_point(tab, tab.timeline.timeline.edges[2])
+    point = chart_point(tab, known(tab.timeline.timeline).edges[2])
     with qtbot.waitSignal(tab.timeline.updated, timeout=10_000):
         qtbot.mouseDClick(viewport, Qt.MouseButton.LeftButton, pos=point)
     assert tab.filter_bar.filter().time_from is None
 
 
 def test_hovering_a_bar_tells_its_range_and_counts(qtbot, tab: LogTab, db_path: str) -> None:
-    timeline = tab.timeline.timeline
+    timeline = known(tab.timeline.timeline)
     k = 30
     text = tab.timeline.hover_text(timeline.edges[k] + timedelta(minutes=1))
     counts = {key: sql_counts(db_path, timeline.edges[k : k + 2], sql)[0] for key, sql in OUTCOME_SQL.items()}
@@ -237,7 +239,7 @@ def test_folding_is_remembered_and_a_folded_chart_asks_nothing(qtbot, tab: LogTa
         assert other.timeline.collapsed and other.timeline.timeline is None and not other.timeline.busy
         with qtbot.waitSignal(other.timeline.updated, timeout=10_000):
             qtbot.mouseClick(other.timeline.toggle, Qt.MouseButton.LeftButton)
-        assert other.timeline.timeline.total == len(ROWS)
+        assert known(other.timeline.timeline).total == len(ROWS)
         assert not Settings().timeline_collapsed()
     finally:
         other.shutdown()
@@ -248,7 +250,7 @@ def test_a_newer_filter_supersedes_the_chart_of_the_older(qtbot, tab: LogTab) ->
         tab.filter_bar.clear()
         tab.add_condition(parse_condition(f"remote_ip={ip}"))
     qtbot.waitUntil(lambda: not tab.timeline.busy, timeout=10_000)
-    assert tab.timeline.timeline.total == sum(1 for r in ROWS if r["remote_ip"] == "192.0.2.4")
+    assert known(tab.timeline.timeline).total == sum(1 for r in ROWS if r["remote_ip"] == "192.0.2.4")
 
 
 def test_stop_cancels_the_chart(qtbot, tab: LogTab) -> None:

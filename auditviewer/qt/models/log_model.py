@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 import logging
 from collections import OrderedDict
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
@@ -27,11 +27,14 @@ from auditviewer.data.filters import Sort, parse_condition
 from auditviewer.data.logtypes import Kind, Severity
 from auditviewer.data.outcomes import severity_of
 from auditviewer.data.query import Key, LogQuery, Page
-from auditviewer.data.timestamps import UTC, format_time
+from auditviewer.data.timestamps import format_time
 from auditviewer.qt.models.plaintext import plain_tooltip
 from auditviewer.qt.models.tasks import Task, TaskRunner
 
 log = logging.getLogger(__name__)
+
+#: The invisible root, the parent of every row of a table model.
+_ROOT = QModelIndex()
 
 PAGE_SIZE = 100
 MAX_PAGES = 200
@@ -160,9 +163,8 @@ class LogTableModel(QAbstractTableModel):
         }
         id_name = query.table.log_type.id_column
         self._id_column = query.columns.index(id_name) if id_name in query.columns else None
-        self._int_columns = frozenset(
-            i for i, name in enumerate(query.columns) if query.table.column(name).kind is Kind.INT
-        )  # type: ignore[union-attr]
+        columns = [query.table.column(name) for name in query.columns]
+        self._int_columns = frozenset(i for i, c in enumerate(columns) if c is not None and c.kind is Kind.INT)
         self._severities.clear()
         self.endResetModel()
         self.countChanged.emit()
@@ -189,10 +191,10 @@ class LogTableModel(QAbstractTableModel):
 
     # -- Qt model API -------------------------------------------------------------------
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
         return 0 if parent.isValid() else self._rows
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
         if parent.isValid() or self._query is None:
             return 0
         return len(self._query.columns)
@@ -247,7 +249,7 @@ class LogTableModel(QAbstractTableModel):
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             return None
         if role == ROW_ROLE:
-            return dict(zip(self._query.columns, values))
+            return dict(zip(self._query.columns, values, strict=True))
         page_no, offset = divmod(self._window_offset + row, PAGE_SIZE)
         severity = self._severities[page_no][offset]
         if role == SEVERITY_ROLE:
@@ -289,7 +291,7 @@ class LogTableModel(QAbstractTableModel):
         values = self.row_values(view_row)
         if values is None or self._query is None:
             return None
-        return dict(zip(self._query.columns, values))
+        return dict(zip(self._query.columns, values, strict=True))
 
     def column_name(self, column: int) -> str:
         assert self._query is not None
@@ -297,7 +299,7 @@ class LogTableModel(QAbstractTableModel):
 
     def _severity(self, values: tuple[Any, ...]) -> Severity:
         assert self._query is not None
-        row = {name: v for name, v in zip(self._query.columns, values) if name in self._severity_columns}
+        row = {name: v for name, v in zip(self._query.columns, values, strict=True) if name in self._severity_columns}
         return severity_of(self._query.table.log_type, row)
 
     # -- windowing ---------------------------------------------------------------------------
@@ -387,11 +389,8 @@ class LogTableModel(QAbstractTableModel):
             self._add_anchor(start, page.keys[0])
             self._add_anchor(start + len(page.keys) - 1, page.keys[-1])
         if self._total is None:
-            if (
-                (page.rows
-                and len(page.rows) < PAGE_SIZE)
-                or (not page.rows
-                and (page_no == 0 or page_no - 1 in self._pages))
+            if (page.rows and len(page.rows) < PAGE_SIZE) or (
+                not page.rows and (page_no == 0 or page_no - 1 in self._pages)
             ):
                 self._set_total(start + len(page.rows))  # the end of the result: counted for free
             else:
@@ -487,7 +486,3 @@ class LogTableModel(QAbstractTableModel):
         self.beginInsertRows(QModelIndex(), self._rows, rows - 1)
         self._rows = rows
         self.endInsertRows()
-
-    @property
-    def sample_count(self) -> int:
-        return len(self._anchors)

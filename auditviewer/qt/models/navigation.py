@@ -11,6 +11,7 @@ import enum
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
@@ -82,9 +83,6 @@ class NavigationModel(QStandardItemModel):
     def node(self, index: QModelIndex | QPersistentModelIndex) -> Node | None:
         value = index.data(NODE_ROLE) if index.isValid() else None
         return value if isinstance(value, Node) else None
-
-    def source_keys(self) -> list[str]:
-        return [self.item(row).data(NODE_ROLE).source_key for row in range(self.rowCount())]
 
     def source_index(self, source_key: str) -> QModelIndex:
         item = self._source_item(source_key)
@@ -218,8 +216,8 @@ class NavigationModel(QStandardItemModel):
                 self._runner.submit(
                     f"count {key}",
                     LogQuery(table).count,
-                    done=lambda n, i=log_id: self._on_counted({i: n}),
-                    failed=lambda e, i=log_id: self._on_count_failed([i], e),
+                    done=partial(self._on_log_counted, log_id),
+                    failed=partial(self._on_count_failed, [log_id]),
                 )
             )
         units = [u.id for u in source.business_units]
@@ -228,21 +226,21 @@ class NavigationModel(QStandardItemModel):
         for key, table in source.logs.items():
             if not table.has(_BU_COLUMN):
                 continue
-            ids = [(source.key, key, u) for u in units]
-
-            def work(token: CancelToken, query: LogQuery = LogQuery(table), wanted: list[int] = units) -> dict:
-                return _unit_counts(query, wanted, token)
-
+            ids: list[LogId] = [(source.key, key, u) for u in units]
             tasks.append(
                 self._runner.submit(
                     f"count {key} by business unit",
-                    work,
-                    done=lambda counts, k=source.key, lk=key: self._on_counted(
-                        {(k, lk, unit): n for unit, n in counts.items()}
-                    ),
-                    failed=lambda e, i=ids: self._on_count_failed(i, e),
+                    partial(_unit_counts, LogQuery(table), units),
+                    done=partial(self._on_units_counted, source.key, key),
+                    failed=partial(self._on_count_failed, ids),
                 )
             )
+
+    def _on_log_counted(self, log_id: LogId, n: int) -> None:
+        self._on_counted({log_id: n})
+
+    def _on_units_counted(self, source_key: str, log_key: str, counts: dict[int, int]) -> None:
+        self._on_counted({(source_key, log_key, unit): n for unit, n in counts.items()})
 
     def _on_counted(self, counts: dict[LogId, int]) -> None:
         for log_id, n in counts.items():
@@ -262,9 +260,6 @@ class NavigationModel(QStandardItemModel):
             item.setText(f"{log_label(log_id[1])} (count failed)")
             item.setToolTip(plain_tooltip(f"The rows could not be counted: {error}"))
         log.warning("counting rows failed: %s", error)
-
-    def cancel_counts(self) -> None:
-        self._runner.cancel_all()
 
     def shutdown(self) -> None:
         """Stop counting and end the worker thread."""

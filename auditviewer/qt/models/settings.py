@@ -16,8 +16,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
+from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, QStandardPaths
 
+from auditviewer import APP_NAME, ORG_NAME, __version__
 from auditviewer.data.outfile import atomic_output
 from auditviewer.data.secrets import source_key
 from auditviewer.data.views import MAX_VIEWS, SavedView, ViewFile
@@ -43,6 +44,15 @@ def _unsuffixed(name: str) -> str:
     """A view's name without the " (2)" an import added to keep it apart from another."""
     match = re.fullmatch(r"(.+) \((\d+)\)", name)
     return match.group(1) if match else name
+
+
+def set_application_names() -> None:
+    """Name the program so settings and data folders land in its own place (unless already named)."""
+    if not QCoreApplication.organizationName():
+        QCoreApplication.setOrganizationName(ORG_NAME)
+    if not QCoreApplication.applicationName():
+        QCoreApplication.setApplicationName(APP_NAME)
+    QCoreApplication.setApplicationVersion(__version__)
 
 
 def user_data_dir() -> Path:

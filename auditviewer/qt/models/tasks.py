@@ -10,7 +10,6 @@ the meantime: a superseded result is never shown.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -50,10 +49,8 @@ class TaskRunner(QObject):
 
     def __init__(self, name: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._name = name
         self._executor: ThreadPoolExecutor | None = ThreadPoolExecutor(1, thread_name_prefix=f"db-{name}")
         self._pending: set[Task] = set()
-        self._lock = threading.Lock()
         self._delivered.connect(self._on_delivered)
 
     @property

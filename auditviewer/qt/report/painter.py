@@ -197,11 +197,6 @@ class Layout:
         used = (self.column_header_height if rows else 0.0) + rows * self.row_height
         return self.height - self.footer_height - top - used
 
-    def rows_on(self, page: int) -> int:
-        if page == 1:
-            return min(self.row_count, self.rows_first)
-        return max(0, min(self.rows_other, self.row_count - self.rows_first - (page - 2) * self.rows_other))
-
 
 def page_size_points(orientation: QPageLayout.Orientation, size: QPageSize | None = None) -> QSizeF:
     size = size or QPageSize(PAGE_SIZE)
@@ -345,26 +340,8 @@ def _layout(
     widths: list[float],
 ) -> Layout:
     fonts = _Fonts.at(body_pt)
-    body = QFontMetricsF(fonts.body)
-    head = QFontMetricsF(fonts.head)
-    line = body.lineSpacing() / U
-    header_lines = 1
-    for column, w in zip(report.columns, widths):
-        if head.horizontalAdvance(column.label) / U > w - 2 * PAD:
-            header_lines = 2
-    small = QFontMetricsF(fonts.small)
-    label_width = 62.0
-    facts = []
-    for label, text in report.facts():
-        box = small.boundingRect(QRectF(0, 0, (width - label_width) * U, 1e6), int(Qt.TextFlag.TextWordWrap), text)
-        facts.append((label, text, box.height() / U + 2.5))
-    chart_height = 0.0
-    if report.chart_png:
-        image = chart_image(report.chart_png)
-        if not image.isNull() and image.width() > 0:
-            chart_height = min(width * image.height() / image.width(), height * 0.3) + 8.0
-    row_height = round(line * ROW_FACTOR, 2)
-    closing = 22.0 + (52.0 if report.options.sign_off else 0.0)
+    row_height = round(QFontMetricsF(fonts.body).lineSpacing() / U * ROW_FACTOR, 2)
+    chart_height = _chart_height(report, width, height)
     layout = Layout(
         orientation=orientation,
         width=width,
@@ -372,13 +349,13 @@ def _layout(
         body_pt=body_pt,
         widths=widths,
         right_aligned=[c.kind is Kind.INT for c in report.columns],
-        header_lines=header_lines,
+        header_lines=_header_lines(report, widths, QFontMetricsF(fonts.head)),
         row_height=row_height,
         header_height=40.0,
         footer_height=18.0,
-        facts=facts,
+        facts=_fact_lines(report, width, QFontMetricsF(fonts.small)),
         chart_height=chart_height,
-        closing_height=closing,
+        closing_height=22.0 + (52.0 if report.options.sign_off else 0.0),
         rows_first=0,
         rows_other=1,
         row_count=report.row_count,
@@ -388,6 +365,34 @@ def _layout(
     first_room = body_height - layout.facts_height - chart_height - layout.column_header_height
     layout.rows_first = max(0, int(first_room // row_height))
     return layout
+
+
+def _header_lines(report: Report, widths: list[float], head: QFontMetricsF) -> int:
+    """Two lines for the column headers when a label is wider than its column, else one."""
+    too_wide = any(
+        head.horizontalAdvance(c.label) / U > w - 2 * PAD for c, w in zip(report.columns, widths, strict=True)
+    )
+    return 2 if too_wide else 1
+
+
+def _fact_lines(report: Report, width: float, small: QFontMetricsF) -> list[tuple[str, str, float]]:
+    """The first page's facts (label, text, height), the text wrapped beside its label."""
+    label_width = 62.0
+    facts = []
+    for label, text in report.facts():
+        box = small.boundingRect(QRectF(0, 0, (width - label_width) * U, 1e6), int(Qt.TextFlag.TextWordWrap), text)
+        facts.append((label, text, box.height() / U + 2.5))
+    return facts
+
+
+def _chart_height(report: Report, width: float, height: float) -> float:
+    """Room for the chart on page 1: the page's width at the image's proportions, at most 30% of the page."""
+    if not report.chart_png:
+        return 0.0
+    image = chart_image(report.chart_png)
+    if image.isNull() or image.width() <= 0:
+        return 0.0
+    return min(width * image.height() / image.width(), height * 0.3) + 8.0
 
 
 def set_up_page(
@@ -494,103 +499,117 @@ def _draw(
     progress: Progress | None,
     cancelled: Cancelled | None,
 ) -> None:
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-    painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
-    base = painter.transform()
-    scale = device.logicalDpiX() / 72.0 / U
-    fonts = _Fonts.at(layout.body_pt)
-    pen = _Pen(painter, fonts)
-    body_metrics = QFontMetricsF(fonts.body)
-    xs = [0.0]
-    for w in layout.widths:
-        xs.append(xs[-1] + w)
+    _PageWriter(painter, device, report, layout, pages, progress, cancelled).draw()
 
-    def stop() -> None:
-        if cancelled is not None and cancelled():
+
+class _PageWriter:
+    """Draws a report's pages in order: frame, the first page's block, rows under column headers, closing."""
+
+    def __init__(
+        self,
+        painter: QPainter,
+        device: QPagedPaintDevice,
+        report: Report,
+        layout: Layout,
+        pages: int,
+        progress: Progress | None,
+        cancelled: Cancelled | None,
+    ) -> None:
+        self.painter, self.device, self.report, self.layout = painter, device, report, layout
+        self.pages, self.progress, self.cancelled = pages, progress, cancelled
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+        self.base = painter.transform()
+        self.scale = device.logicalDpiX() / 72.0 / U
+        self.fonts = _Fonts.at(layout.body_pt)
+        self.pen = _Pen(painter, self.fonts)
+        self.xs = [0.0]  # where each column starts
+        for w in layout.widths:
+            self.xs.append(self.xs[-1] + w)
+        self.page = 1
+
+    def draw(self) -> None:
+        layout, report = self.layout, self.report
+        y = self._start_page()
+        if layout.rows_first and report.row_count:
+            y = self._column_header(y)
+        y, drawn = self._rows(y)
+        if drawn != report.row_count:
+            log.warning("the report counted %d rows but read %d", report.row_count, drawn)
+        self._stop()
+        if self.page < self.pages:  # the closing block did not fit under the last row (Layout.pages said so)
+            y = self._next_page()
+        _closing(self.pen, report, layout, y, drawn)
+        if self.progress is not None:
+            self.progress(self.pages, self.pages)
+
+    def _stop(self) -> None:
+        if self.cancelled is not None and self.cancelled():
             raise QueryCancelled("the report was cancelled")
 
-    def start_page(page: int) -> float:
-        if page > 1:
-            device.newPage()
-        painter.setTransform(base)
-        painter.scale(scale, scale)
-        _page_frame(pen, report, layout, page, pages)
-        y = layout.table_top
-        if page == 1:
-            y = _first_page_block(pen, report, layout, y)
+    def _start_page(self) -> float:
+        """Frame the page; returns where its table starts (below the facts and chart on page 1)."""
+        if self.page > 1:
+            self.device.newPage()
+        self.painter.setTransform(self.base)
+        self.painter.scale(self.scale, self.scale)
+        _page_frame(self.pen, self.report, self.layout, self.page, self.pages)
+        y = self.layout.table_top
+        if self.page == 1:
+            y = _first_page_block(self.pen, self.report, self.layout, y)
         return y
 
-    def column_header(y: float) -> float:
+    def _next_page(self) -> float:
+        if self.progress is not None:
+            self.progress(self.page, self.pages)
+        self.page += 1
+        return self._start_page()
+
+    def _column_header(self, y: float) -> float:
+        layout, pen, fonts, xs = self.layout, self.pen, self.fonts, self.xs
         h = layout.column_header_height
         pen.fill(0, y, layout.width, h, HEADER_FILL)
-        for i, column in enumerate(report.columns):
+        for i, column in enumerate(self.report.columns):
             align = Qt.AlignmentFlag.AlignRight if layout.right_aligned[i] else Qt.AlignmentFlag.AlignLeft
+            width = layout.widths[i] - 2 * PAD
             if layout.header_lines > 1:
-                pen.text(
-                    xs[i] + PAD,
-                    y + 2.0,
-                    layout.widths[i] - 2 * PAD,
-                    h - 3.0,
-                    column.label,
-                    fonts.head,
-                    INK,
-                    align,
-                    wrap=True,
-                )
+                pen.text(xs[i] + PAD, y + 2.0, width, h - 3.0, column.label, fonts.head, INK, align, wrap=True)
             else:
-                pen.text(xs[i] + PAD, y, layout.widths[i] - 2 * PAD, h, column.label, fonts.head, INK, align)
+                pen.text(xs[i] + PAD, y, width, h, column.label, fonts.head, INK, align)
         pen.line(0, y + h, layout.width, y + h, RULE, 0.6)
         return y + h
 
-    page = 1
-    y = start_page(page)
-    on_page = 0
-    capacity = layout.rows_first
-    drawn = 0
-    if capacity and report.row_count:
-        y = column_header(y)
-    cell_flags = int(Qt.AlignmentFlag.AlignVCenter) | int(Qt.TextFlag.TextSingleLine)
-    left, right = int(Qt.AlignmentFlag.AlignLeft), int(Qt.AlignmentFlag.AlignRight)
-    elide = body_metrics.elidedText
-    widths_u = [(w - 2 * PAD) * U for w in layout.widths]
-    row_h = layout.row_height
-    for row in report.rows():
-        if on_page == capacity:
-            stop()
-            if progress is not None:
-                progress(page, pages)
-            page += 1
-            y = start_page(page)
-            capacity = layout.rows_other
-            on_page = 0
-            y = column_header(y)
-        if on_page % 2 == 1:
-            pen.fill(0, y, layout.width, row_h, ZEBRA)
-        painter.setFont(fonts.body)
-        painter.setPen(INK)
-        for i, value in enumerate(row):
-            if not value:
-                continue
-            text = elide(flatten(value), Qt.TextElideMode.ElideRight, widths_u[i])
-            painter.drawText(
-                QRectF((xs[i] + PAD) * U, y * U, widths_u[i], row_h * U),
-                cell_flags | (right if layout.right_aligned[i] else left),
-                text,
-            )
-        y += row_h
-        on_page += 1
-        drawn += 1
-    if drawn != report.row_count:
-        log.warning("the report counted %d rows but read %d", report.row_count, drawn)
-    stop()
-    if page < pages:  # the closing block did not fit under the last row (Layout.pages said so)
-        if progress is not None:
-            progress(page, pages)
-        page += 1
-        y = start_page(page)
-    _closing(pen, report, layout, y, drawn)
-    if progress is not None:
-        progress(pages, pages)
+    def _rows(self, y: float) -> tuple[float, int]:
+        """Every row, a new page (with its column header) whenever one is full; returns (y, rows drawn)."""
+        layout, painter, fonts, xs = self.layout, self.painter, self.fonts, self.xs
+        cell_flags = int(Qt.AlignmentFlag.AlignVCenter) | int(Qt.TextFlag.TextSingleLine)
+        left, right = int(Qt.AlignmentFlag.AlignLeft), int(Qt.AlignmentFlag.AlignRight)
+        elide = QFontMetricsF(fonts.body).elidedText
+        widths_u = [(w - 2 * PAD) * U for w in layout.widths]
+        row_h = layout.row_height
+        capacity, on_page, drawn = layout.rows_first, 0, 0
+        for row in self.report.rows():
+            if on_page == capacity:
+                self._stop()
+                y = self._column_header(self._next_page())
+                capacity, on_page = layout.rows_other, 0
+            if on_page % 2 == 1:
+                self.pen.fill(0, y, layout.width, row_h, ZEBRA)
+            painter.setFont(fonts.body)
+            painter.setPen(INK)
+            for i, value in enumerate(row):
+                if not value:
+                    continue
+                text = elide(flatten(value), Qt.TextElideMode.ElideRight, widths_u[i])
+                painter.drawText(
+                    QRectF((xs[i] + PAD) * U, y * U, widths_u[i], row_h * U),
+                    cell_flags | (right if layout.right_aligned[i] else left),
+                    text,
+                )
+            y += row_h
+            on_page += 1
+            drawn += 1
+        return y, drawn
 
 
 def _page_frame(pen: _Pen, report: Report, layout: Layout, page: int, pages: int) -> None:
@@ -636,7 +655,7 @@ def chart_image(png: bytes) -> QImage:
     lock while this thread holds Python's; a GUI thread destroying widgets at
     that moment holds the one and waits for the other: a deadlock.
     """
-    return QImage.fromData(png, "PNG")
+    return QImage.fromData(png, "PNG")  # type: ignore[arg-type]  # PySide6 takes the format as str; its stubs say bytes
 
 
 def _first_page_block(pen: _Pen, report: Report, layout: Layout, y: float) -> float:

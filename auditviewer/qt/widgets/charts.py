@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import numpy as np
 import pyqtgraph as pg
@@ -19,7 +19,7 @@ from PySide6.QtGui import QColor, QCursor, QFontMetrics, QImage, QMouseEvent
 from PySide6.QtWidgets import QToolTip, QWidget
 
 from auditviewer.data.insights.model import Chart
-from auditviewer.data.timestamps import UTC, format_time
+from auditviewer.data.timestamps import format_time
 from auditviewer.qt.models.plaintext import html_text, plain_tooltip
 
 log = logging.getLogger(__name__)
@@ -129,6 +129,11 @@ class ChartView(pg.PlotWidget):
             self.set_chart(chart)
 
     @property
+    def utc(self) -> bool:
+        """Whether times are told in UTC (else in this computer's zone)."""
+        return self._utc
+
+    @property
     def zone(self) -> tzinfo | None:
         return UTC if self._utc else None
 
@@ -202,7 +207,7 @@ class ChartView(pg.PlotWidget):
             return ""
         if chart.kind == "bar":
             where = point.y() if self._horizontal else point.x()
-            i = int(round(where))
+            i = round(where)
             if not 0 <= i < len(chart.categories) or abs(where - i) > 0.45:
                 return ""
             lines = [chart.categories[i]] + [f"{s.label}: {_number(s.values[i])}" for s in chart.series]
@@ -212,7 +217,7 @@ class ChartView(pg.PlotWidget):
         if not edges or moment < edges[0] or moment >= edges[-1]:
             return ""
         i = next(k for k in range(len(edges) - 1) if edges[k] <= moment < edges[k + 1])
-        zone = UTC if self._utc else datetime.now().astimezone().tzinfo
+        zone = UTC if self._utc else datetime.now().astimezone().tzinfo or UTC
         head = f"{format_time(edges[i], zone)} – {format_time(edges[i + 1], zone)}"
         lines = [head] + [f"{s.label}: {_number(s.values[i])}" for s in chart.series]
         if chart.stacked and len(chart.series) > 1:
@@ -250,7 +255,3 @@ def chart_image(chart: Chart, width: int = 1100, height: int = 380, utc: bool = 
         return view.grab().toImage()
     finally:
         view.deleteLater()
-
-
-def save_image(image: QImage, path: str) -> bool:
-    return not image.isNull() and image.save(path, "PNG")

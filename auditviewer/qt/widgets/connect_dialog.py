@@ -61,7 +61,34 @@ class ConnectDialog(QDialog):
         self._own_runner = runner is None
         self._runner = runner if runner is not None else TaskRunner("connect-test", self)
         self._test: Task | None = None
+        self._build_fields()
+        self.test_button = QPushButton("&Test connection", self)
+        self.test_button.setObjectName("testButton")
+        self.test_result = QLabel(self)
+        self.test_result.setObjectName("testResultLabel")
+        self.test_result.setTextFormat(Qt.TextFormat.PlainText)
+        self.test_result.setWordWrap(True)
+        self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Connect")
+        self._lay_out()
+        self.setMinimumWidth(440)
 
+        self.backend.currentTextChanged.connect(self._on_backend_changed)
+        self.host.textChanged.connect(self._on_field_changed)
+        self.database.textChanged.connect(self._on_field_changed)
+        self.test_button.clicked.connect(self._on_test_clicked)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        if url:
+            self.set_url(url)
+        self._on_backend_changed(self.backend.currentText())
+        self._on_field_changed()
+
+    def _build_fields(self) -> None:
+        """Server type, host, port, database, schema, user, password."""
         self.backend = QComboBox(self)
         self.backend.setObjectName("backendCombo")
         self.backend.addItems(list(BACKENDS))
@@ -82,18 +109,8 @@ class ConnectDialog(QDialog):
         self.password = QLineEdit(self)
         self.password.setObjectName("passwordEdit")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.test_button = QPushButton("&Test connection", self)
-        self.test_button.setObjectName("testButton")
-        self.result = QLabel(self)
-        self.result.setObjectName("testResultLabel")
-        self.result.setTextFormat(Qt.TextFormat.PlainText)
-        self.result.setWordWrap(True)
-        self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Connect")
 
+    def _lay_out(self) -> None:
         self.form = QFormLayout()
         self.form.addRow("&Server type:", self.backend)
         self.form.addRow("&Host:", self.host)
@@ -108,21 +125,9 @@ class ConnectDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(self.form)
         layout.addLayout(test_row)
-        layout.addWidget(self.result)
+        layout.addWidget(self.test_result)
         layout.addStretch(1)
         layout.addWidget(self.buttons)
-        self.setMinimumWidth(440)
-
-        self.backend.currentTextChanged.connect(self._on_backend_changed)
-        self.host.textChanged.connect(self._on_field_changed)
-        self.database.textChanged.connect(self._on_field_changed)
-        self.test_button.clicked.connect(self._on_test_clicked)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        if url:
-            self.set_url(url)
-        self._on_backend_changed(self.backend.currentText())
-        self._on_field_changed()
 
     # -- the URL -------------------------------------------------------------------------------
 
@@ -173,7 +178,7 @@ class ConnectDialog(QDialog):
     # -- testing --------------------------------------------------------------------------------
 
     def result_text(self) -> str:
-        return self.result.text()
+        return self.test_result.text()
 
     def test_connection(self) -> None:
         """Open the source on the background lane and say what was found."""
@@ -217,8 +222,8 @@ class ConnectDialog(QDialog):
         self.testFinished.emit(False, text)
 
     def _show_result(self, text: str, style: str) -> None:
-        self.result.setStyleSheet(style)
-        self.result.setText(text)
+        self.test_result.setStyleSheet(style)
+        self.test_result.setText(text)
 
     # -- slots -------------------------------------------------------------------------------------
 

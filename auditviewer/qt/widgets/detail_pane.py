@@ -321,7 +321,7 @@ class DetailPane(QWidget):
             label.setCursor(Qt.CursorShape.IBeamCursor)
             widget, color_role = label, QPalette.ColorRole.WindowText
         if f.severity in _SEVERITY_COLORS:  # lines of a list in colour only: a column of bold is loud
-            self._mark(widget, color_role, f.severity, bold=bool(f.label))  # type: ignore[arg-type]
+            self._mark(widget, color_role, f.severity, bold=bool(f.label))
         return widget
 
     def _mark(self, widget: QWidget, color_role: QPalette.ColorRole, severity: Severity, bold: bool) -> None:

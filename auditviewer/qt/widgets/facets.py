@@ -105,31 +105,13 @@ class FacetsPanel(QWidget):
         self._stale = True
 
         title = QLabel("Top values of", self)
-        self.column = QComboBox(self)
-        self.column.setObjectName("facetColumn")
-        for name in facet_columns(table):
-            column = table.column(name)
-            self.column.addItem(column.label if column else name, name)
-        preferred = next((n for n in PREFERRED if self.column.findData(n) >= 0), None)
-        if preferred is not None:
-            self.column.setCurrentIndex(self.column.findData(preferred))
+        self.column = self._column_box(table)
         close = QToolButton(self)
         close.setObjectName("facetsClose")
         close.setText("×")
         close.setAutoRaise(True)
         close.setToolTip("Hide the top values")
-        self.list = _ValueList(self)
-        self.list.setObjectName("facetValues")
-        self.list.setColumnCount(2)
-        self.list.setHeaderLabels(["Value", "Rows"])
-        self.list.setRootIsDecorated(False)
-        self.list.setUniformRowHeights(True)
-        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.list.setItemDelegateForColumn(0, _ShareDelegate(self.list))
-        header = self.list.header()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(False)
+        self.list = self._value_list()
         self.status = QLabel("", self)
         self.status.setObjectName("facetsStatus")
         self.status.setTextFormat(Qt.TextFormat.PlainText)
@@ -157,6 +139,34 @@ class FacetsPanel(QWidget):
         self._result.ready.connect(self._on_result_ready)
         self._result.failed.connect(self._on_result_failed)
         self._result.busyChanged.connect(self._on_busy_changed)
+
+    def _column_box(self, table: LogTable) -> QComboBox:
+        """The columns worth counting values of, the likeliest one chosen."""
+        box = QComboBox(self)
+        box.setObjectName("facetColumn")
+        for name in facet_columns(table):
+            column = table.column(name)
+            box.addItem(column.label if column else name, name)
+        preferred = next((n for n in PREFERRED if box.findData(n) >= 0), None)
+        if preferred is not None:
+            box.setCurrentIndex(box.findData(preferred))
+        return box
+
+    def _value_list(self) -> _ValueList:
+        """Value and rows, each value's share drawn behind it."""
+        values = _ValueList(self)
+        values.setObjectName("facetValues")
+        values.setColumnCount(2)
+        values.setHeaderLabels(["Value", "Rows"])
+        values.setRootIsDecorated(False)
+        values.setUniformRowHeights(True)
+        values.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        values.setItemDelegateForColumn(0, _ShareDelegate(values))
+        header = values.header()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(False)
+        return values
 
     # -- public ------------------------------------------------------------------------------
 
@@ -205,10 +215,8 @@ class FacetsPanel(QWidget):
 
     def values(self) -> list[tuple[Any, int]]:
         """The values listed, with their counts (what the user sees)."""
-        return [
-            (self.list.topLevelItem(i).data(0, VALUE_ROLE), int(self.list.topLevelItem(i).text(1).replace(",", "")))
-            for i in range(self.list.topLevelItemCount())
-        ]
+        items = (self.list.topLevelItem(i) for i in range(self.list.topLevelItemCount()))
+        return [(item.data(0, VALUE_ROLE), int(item.text(1).replace(",", ""))) for item in items if item is not None]
 
     def activate(self, row: int, exclude: bool = False) -> None:
         """Filter on (or exclude) the value in ``row``, as a click does."""

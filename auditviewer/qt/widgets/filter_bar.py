@@ -7,10 +7,12 @@ words, listing the valid columns or values.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from dataclasses import replace
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
+from typing import cast
 
 from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -30,7 +32,7 @@ from PySide6.QtWidgets import (
 from auditviewer.data.errors import FilterError
 from auditviewer.data.filters import Condition, Filter, bind, describe_condition, parse_condition
 from auditviewer.data.source import LogTable
-from auditviewer.data.timestamps import UTC, clamp, parse_duration, utc_instant
+from auditviewer.data.timestamps import clamp, parse_duration, utc_instant
 from auditviewer.data.views import TIME_PRESETS, ConditionState, SavedView
 from auditviewer.qt.models.plaintext import button_text, plain_tooltip
 
@@ -54,7 +56,16 @@ class FilterBar(QWidget):
         self._utc = True
         self._business_unit: int | None = None
         self._range_error = False
+        self._applied_search = ""
+        self._build_time_range()
+        self._build_search()
+        self._build_conditions(table)
+        self._lay_out()
+        self._connect_parts()
+        self._update_indicator()
 
+    def _build_time_range(self) -> None:
+        """The preset ranges, and From/To (shown for "Custom range…")."""
         self._time = QComboBox(self)
         self._time.setObjectName("timeRange")
         for key, (label, _span) in TIME_PRESETS.items():
@@ -71,6 +82,8 @@ class FilterBar(QWidget):
         self._from.setDateTime(now.addDays(-7))
         self._to.setDateTime(now)
 
+    def _build_search(self) -> None:
+        """The search box; what is typed applies after a short pause (or Enter)."""
         self._search = QLineEdit(self)
         self._search.setObjectName("searchBox")
         self._search.setPlaceholderText("Search all text (Ctrl+F)")
@@ -80,6 +93,8 @@ class FilterBar(QWidget):
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DELAY_MS)
 
+    def _build_conditions(self, table: LogTable) -> None:
+        """The condition field, Clear, the "Filtered" mark, the chips and the error line."""
         self._edit = QLineEdit(self)
         self._edit.setObjectName("filterEdit")
         self._edit.setPlaceholderText("Add filter, e.g. status>=500; method=PUT,DELETE; email~@example.com")
@@ -104,6 +119,7 @@ class FilterBar(QWidget):
         self._chips.setContentsMargins(0, 0, 0, 0)
         self._chips.addStretch(1)
 
+    def _lay_out(self) -> None:
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self._time)
@@ -123,6 +139,7 @@ class FilterBar(QWidget):
         layout.addLayout(second)
         layout.addWidget(self._error)
 
+    def _connect_parts(self) -> None:
         focus_search = QAction(self)
         focus_search.setShortcut(QKeySequence.StandardKey.Find)
         focus_search.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -137,8 +154,6 @@ class FilterBar(QWidget):
         self._edit.returnPressed.connect(self._on_edit_return_pressed)
         self._edit.textChanged.connect(self._on_edit_text_changed)
         self._clear.clicked.connect(self.clear)
-        self._applied_search = ""
-        self._update_indicator()
 
     # -- the filter ---------------------------------------------------------------
 
@@ -165,7 +180,7 @@ class FilterBar(QWidget):
 
     def _range(self) -> tuple[datetime, datetime]:
         def value(edit: QDateTimeEdit) -> datetime:
-            naive = edit.dateTime().toPython()
+            naive = cast(datetime, edit.dateTime().toPython())
             return clamp(utc_instant(naive.replace(tzinfo=self._zone())))  # 9999-12-31 23:59 local may pass 9999
 
         return value(self._from), value(self._to)
@@ -174,14 +189,12 @@ class FilterBar(QWidget):
         """Show a custom range (naive UTC), e.g. from a chart selection."""
         for edit, value in ((self._from, start), (self._to, end)):
             if value is not None:
-                shown = value.replace(tzinfo=timezone.utc)
+                shown = value.replace(tzinfo=UTC)
                 if not self._utc:
-                    try:
+                    with contextlib.suppress(OverflowError):  # past year 9999 (or before 1) in local time: UTC
                         shown = shown.astimezone()
-                    except OverflowError:  # past year 9999 (or before 1) in local time: the UTC time
-                        pass
                 edit.blockSignals(True)
-                edit.setDateTime(QDateTime(shown.replace(tzinfo=None)))
+                edit.setDateTime(QDateTime(shown.replace(tzinfo=None)))  # type: ignore[call-overload]  # PySide6 takes a datetime; its stubs do not say so
                 edit.blockSignals(False)
         self._time.setCurrentIndex(self._time.findData("custom"))
         self._check_range()
@@ -317,7 +330,7 @@ class FilterBar(QWidget):
     def _rebuild_chips(self) -> None:
         while self._chips.count() > 1:
             item = self._chips.takeAt(0)
-            widget = item.widget()
+            widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.deleteLater()
         for index, condition in enumerate(self._conditions):
@@ -345,8 +358,13 @@ class FilterBar(QWidget):
         chip.setMenu(menu)
         return chip
 
-    def _edit_condition(self, index: int, **changes: bool) -> None:
-        self._conditions[index] = replace(self._conditions[index], **changes)
+    def _edit_condition(self, index: int, enabled: bool | None = None, negated: bool | None = None) -> None:
+        condition = self._conditions[index]
+        if enabled is not None:
+            condition = replace(condition, enabled=enabled)
+        if negated is not None:
+            condition = replace(condition, negated=negated)
+        self._conditions[index] = condition
         self._rebuild_chips()
         self._changed()
 

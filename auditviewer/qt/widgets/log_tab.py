@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QModelIndex, Qt, Signal
+from PySide6.QtCore import QByteArray, QModelIndex, Qt
 from PySide6.QtGui import QAction, QImage, QKeySequence
 from PySide6.QtWidgets import QMenu, QSplitter, QToolButton, QVBoxLayout, QWidget
 
@@ -16,7 +16,7 @@ from auditviewer.data.filters import Condition, Filter, Sort
 from auditviewer.data.logtypes import Role
 from auditviewer.data.query import LogQuery
 from auditviewer.data.source import LogTable, Source
-from auditviewer.data.timestamps import UTC, get_zone
+from auditviewer.data.timestamps import get_zone
 from auditviewer.data.views import SavedView
 from auditviewer.qt.models.background import LatestResult
 from auditviewer.qt.models.log_model import LogTableModel
@@ -26,6 +26,7 @@ from auditviewer.qt.widgets.detail_pane import DetailPane
 from auditviewer.qt.widgets.facets import FacetsPanel
 from auditviewer.qt.widgets.filter_bar import FilterBar
 from auditviewer.qt.widgets.log_view import ScrollingTable
+from auditviewer.qt.widgets.tabs import ReportableTab, RowsTab
 from auditviewer.qt.widgets.timeline import TimelinePanel
 
 log = logging.getLogger(__name__)
@@ -35,13 +36,8 @@ def local_zone() -> tzinfo:
     return get_zone("local")
 
 
-class LogTab(QWidget):
+class LogTab(RowsTab):
     """A tab showing one log of one source, optionally narrowed to a business unit."""
-
-    #: (count text, last query time text, busy)
-    statusChanged = Signal(str, str, bool)
-    #: (role "email" | "ip", value): show everything this e-mail or IP did
-    activityRequested = Signal(str, str)
 
     def __init__(
         self,
@@ -52,20 +48,31 @@ class LogTab(QWidget):
         parent: QWidget | None = None,
         table: LogTable | None = None,
         title: str | None = None,
+        settings: Settings | None = None,
     ) -> None:
-        super().__init__(parent)
-        self.source = source
-        self.log_key = log_key
-        self.business_unit = business_unit
+        super().__init__(source, log_key, business_unit, settings, parent)
         self.table = table if table is not None else source.log(log_key)
         self._title = title
         self._utc = utc
         self._error = ""
         self._all_rows: int | None = None
         self._all_rows_task: Task | None = None
-
+        self._columns_fitted = False
+        self._has_saved_columns = False
+        self._details_waiting = False  # the current row's page is still loading: describe it when it comes
         self._pages = TaskRunner(f"{log_key}-pages", self)
         self._background = TaskRunner(f"{log_key}-background", self)
+        # Charts and top values: a lane of their own, so they never wait behind a long count.
+        self._charts = TaskRunner(f"{log_key}-charts", self)
+        self._build_parts(business_unit, utc)
+        self._lay_out()
+        self._connect_parts()
+        self._run_query()
+        self._warm_up_user_agents()
+        self._restore_columns()
+        self._show_sort_indicator()
+
+    def _build_parts(self, business_unit: int | None, utc: bool) -> None:
         self.model = LogTableModel(self._pages, self._background, self.zone, self)
         # The selected login's attempts around it: only the newest selection's arrive.
         self._login_context = LatestResult(self._pages, self)
@@ -76,9 +83,7 @@ class LogTab(QWidget):
         self.view = self.scrolling.view
         self.detail = DetailPane(self)
         self.detail.show_message("Select a row to see its details")
-        # Charts and top values: a lane of their own, so they never wait behind a long count.
-        self._charts = TaskRunner(f"{log_key}-charts", self)
-        self.timeline = TimelinePanel(self.filter_bar, self._charts, utc, self)
+        self.timeline = TimelinePanel(self.filter_bar, self._charts, self.settings, utc, self)
         self.facets = FacetsPanel(self.table, self._charts, self)
         self.facets.hide()
         self.facets_button = QToolButton(self)
@@ -89,6 +94,7 @@ class LogTab(QWidget):
         self.facets_button.setToolTip("Show the commonest values of a column, and filter by one with a click")
         self.timeline.add_header_widget(self.facets_button)
 
+    def _lay_out(self) -> None:
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.setObjectName("tabSplitter")
         splitter.addWidget(self.scrolling)
@@ -104,17 +110,14 @@ class LogTab(QWidget):
         layout.addWidget(self.timeline)
         layout.addWidget(splitter, 1)
 
-        self._columns_fitted = False
-        self._has_saved_columns = False
-        self._details_waiting = False  # the current row's page is still loading: describe it when it comes
+    def _connect_parts(self) -> None:
         self.filter_bar.filterChanged.connect(self._on_filter_changed)
         self.model.countChanged.connect(self._on_count_changed)
         self.model.pageLoaded.connect(self._on_page_loaded)
         self.model.loadFailed.connect(self._on_load_failed)
         self.model.modelReset.connect(self._on_model_reset)
-        self._pages.busyChanged.connect(self._on_busy_changed)
-        self._background.busyChanged.connect(self._on_busy_changed)
-        self._charts.busyChanged.connect(self._on_busy_changed)
+        for lane in (self._pages, self._background, self._charts):
+            lane.busyChanged.connect(self._on_busy_changed)
         self.facets.conditionRequested.connect(self.add_condition)
         self.facets.closed.connect(self._on_facets_closed)
         self.facets_button.toggled.connect(self._on_facets_button_toggled)
@@ -125,19 +128,19 @@ class LogTab(QWidget):
         self.view.horizontalHeader().sectionMoved.connect(self._save_columns)
         self.detail.activityRequested.connect(self.activityRequested)
         self._login_context.ready.connect(self._on_login_context_ready)
-        self._login_context.failed.connect(lambda message: log.warning("login context: %s", message))
+        self._login_context.failed.connect(self._on_login_context_failed)
         cancel = QAction(self)
         cancel.setShortcut(QKeySequence(Qt.Key.Key_Escape))
         cancel.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         cancel.triggered.connect(self.cancel_running)
         self.addAction(cancel)
-        self._run_query()
+
+    def _warm_up_user_agents(self) -> None:
+        """Load the browser rules now, in the background, when the log has a user-agent column to describe."""
         if any(c.spec.role is Role.USER_AGENT for c in self.table.columns):
             from auditviewer.data.details import warm_up_user_agents
 
             self._background.submit("load user-agent rules", lambda _token: warm_up_user_agents())
-        self._restore_columns()
-        self._show_sort_indicator()
 
     # -- public ----------------------------------------------------------------------------
 
@@ -155,6 +158,9 @@ class LogTab(QWidget):
 
     def query(self) -> LogQuery | None:
         return self.model.query
+
+    def reportable(self) -> ReportableTab:
+        return self
 
     def visible_columns(self) -> list[str]:
         """Shown columns in the order the user sees them (for exports and views)."""
@@ -359,6 +365,9 @@ class LogTab(QWidget):
         # Right after "Login details", before the list of every field.
         self.detail.add_section(sections_for_login_context(context, zone), position=1)
 
+    def _on_login_context_failed(self, message: str) -> None:
+        log.warning("login context: %s", message)
+
     # -- menus ----------------------------------------------------------------------------------
 
     def _on_context_menu(self, pos: Any) -> None:
@@ -416,11 +425,12 @@ class LogTab(QWidget):
 
     def _show_columns(self, names: list[str]) -> None:
         header = self.view.horizontalHeader()
-        order = [n for n in names if self.table.column(n) is not None]
+        found = [(name, column) for name in names if (column := self.table.column(name)) is not None]
+        order = [name for name, _column in found]
         for logical in range(header.count()):
             header.setSectionHidden(logical, self.model.column_name(logical) not in order)
-        for visual, name in enumerate(order):
-            logical = self.model.query.columns.index(self.table.column(name).name) if self.model.query else -1
+        for visual, (_name, column) in enumerate(found):
+            logical = self.model.query.columns.index(column.name) if self.model.query else -1
             if logical >= 0:
                 header.moveSection(header.visualIndex(logical), visual)
 
@@ -430,7 +440,7 @@ class LogTab(QWidget):
         self._save_columns()
 
     def _restore_columns(self) -> None:
-        state = Settings().column_state(self._layout_key())
+        state = self.settings.column_state(self._layout_key())
         if state is not None and self.view.horizontalHeader().restoreState(QByteArray(state)):
             self._has_saved_columns = True
             return
@@ -440,7 +450,7 @@ class LogTab(QWidget):
 
     def _save_columns(self, *_args: object) -> None:
         if self.model.columnCount():
-            Settings().set_column_state(self._layout_key(), bytes(self.view.horizontalHeader().saveState()))
+            self.settings.set_column_state(self._layout_key(), bytes(self.view.horizontalHeader().saveState().data()))
 
     def _layout_key(self) -> str:
         """Per log type, and per column set: a header state only fits the columns it was saved with."""

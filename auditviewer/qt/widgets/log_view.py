@@ -7,7 +7,7 @@ window, so a hundred million rows scroll as one list.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QScrollBar, QTableView, QWidget
 
@@ -172,10 +172,8 @@ class ScrollingTable(QWidget):
         window = self.model.rowCount()
         margin = max(self.visible_rows() * 2, 50)
         if top >= 0 and (
-            (top < margin
-            and self.model.window_offset > 0)
-            or (top > window - margin
-            and self.model.window_offset + window < (self.model.total or 0))
+            (top < margin and self.model.window_offset > 0)
+            or (top > window - margin and self.model.window_offset + window < (self.model.total or 0))
         ):
             row = self.model.result_row(top)
             self._syncing = True
@@ -218,7 +216,3 @@ class ScrollingTable(QWidget):
         text = "\n".join(lines) + "\n"
         QGuiApplication.clipboard().setText(text)
         return text
-
-    def current_row(self) -> int | None:
-        index: QModelIndex = self.view.currentIndex()
-        return index.row() if index.isValid() else None

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QIODevice, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -37,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from auditviewer.data.cancel import CancelToken
 from auditviewer.data.errors import AuditViewerError
-from auditviewer.data.insights import Finding, Overview, Params, Step, run_step, steps_for
+from auditviewer.data.insights import Chart, Finding, Overview, Params, Step, run_step, steps_for
 from auditviewer.data.insights.report import overview_report
 from auditviewer.data.logtypes import Severity, log_type
 from auditviewer.data.source import Source
@@ -48,6 +49,7 @@ from auditviewer.qt.models.settings import Settings
 from auditviewer.qt.models.tasks import Task, TaskRunner
 from auditviewer.qt.widgets.charts import ChartView, chart_image
 from auditviewer.qt.widgets.msgbox import show_error
+from auditviewer.qt.widgets.tabs import Tab
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +73,34 @@ class FindingCard(QFrame):
 
     rowsRequested = Signal(object)  # RowLink
 
-    def __init__(self, finding: Finding, utc: bool = True, parent: QWidget | None = None) -> None:
+    def __init__(self, finding: Finding, settings: Settings, utc: bool = True, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.finding = finding
+        self._settings = settings
         self.setObjectName("findingCard")
         self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self._heading(finding))
+        summary = QLabel(finding.summary, self)
+        summary.setObjectName("findingSummary")
+        summary.setTextFormat(Qt.TextFormat.PlainText)
+        summary.setWordWrap(True)
+        summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(summary)
+
+        self.chart: ChartView | None = None
+        self.export_button: QToolButton | None = None
+        if finding.chart is not None:
+            self._add_chart(finding.chart, utc, layout)
+        self.table: QTableWidget | None = None
+        if finding.items:
+            self.table = self._make_table(finding)
+            layout.addWidget(self.table)
+            self.table.cellDoubleClicked.connect(self._on_cell_double_clicked)
+        self.show_rows.clicked.connect(self._on_show_rows_clicked)
+
+    def _heading(self, finding: Finding) -> QHBoxLayout:
+        """How bad, what, in which log; Show rows at the right."""
         word, ink, fill = SEVERITY_STYLE[finding.severity]
         badge = QLabel(word, self)
         badge.setObjectName("severityBadge")
@@ -96,51 +121,32 @@ class FindingCard(QFrame):
         self.show_rows.setObjectName("showRows")
         self.show_rows.setToolTip("Open the log with the filter that shows the rows behind this finding")
         self.show_rows.setVisible(finding.link is not None)
-        summary = QLabel(finding.summary, self)
-        summary.setObjectName("findingSummary")
-        summary.setTextFormat(Qt.TextFormat.PlainText)
-        summary.setWordWrap(True)
-        summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
         top = QHBoxLayout()
         top.addWidget(badge)
         top.addWidget(title)
         top.addWidget(where)
         top.addStretch(1)
         top.addWidget(self.show_rows)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(summary)
+        return top
 
-        self.chart: ChartView | None = None
-        self.export_button: QToolButton | None = None
-        if finding.chart is not None:
-            self.chart = ChartView(finding.chart, utc, self)
-            self.chart.setObjectName("findingChart")
-            self.chart.setFixedHeight(
-                230 if finding.chart.kind != "bar" else max(180, min(360, 34 + 26 * len(finding.chart.categories)))
-            )
-            self.export_button = QToolButton(self)
-            self.export_button.setObjectName("exportChart")
-            self.export_button.setText("Export chart to PNG…")
-            self.export_button.setAutoRaise(True)
-            row = QHBoxLayout()
-            chart_title = QLabel(finding.chart.title, self)
-            chart_title.setObjectName("chartTitle")
-            chart_title.setTextFormat(Qt.TextFormat.PlainText)
-            row.addWidget(chart_title)
-            row.addStretch(1)
-            row.addWidget(self.export_button)
-            layout.addLayout(row)
-            layout.addWidget(self.chart)
-            self.export_button.clicked.connect(self._on_export_clicked)
-
-        self.table: QTableWidget | None = None
-        if finding.items:
-            self.table = self._make_table(finding)
-            layout.addWidget(self.table)
-            self.table.cellDoubleClicked.connect(self._on_cell_double_clicked)
-        self.show_rows.clicked.connect(self._on_show_rows_clicked)
+    def _add_chart(self, chart: Chart, utc: bool, layout: QVBoxLayout) -> None:
+        self.chart = ChartView(chart, utc, self)
+        self.chart.setObjectName("findingChart")
+        self.chart.setFixedHeight(230 if chart.kind != "bar" else max(180, min(360, 34 + 26 * len(chart.categories))))
+        self.export_button = QToolButton(self)
+        self.export_button.setObjectName("exportChart")
+        self.export_button.setText("Export chart to PNG…")
+        self.export_button.setAutoRaise(True)
+        row = QHBoxLayout()
+        chart_title = QLabel(chart.title, self)
+        chart_title.setObjectName("chartTitle")
+        chart_title.setTextFormat(Qt.TextFormat.PlainText)
+        row.addWidget(chart_title)
+        row.addStretch(1)
+        row.addWidget(self.export_button)
+        layout.addLayout(row)
+        layout.addWidget(self.chart)
+        self.export_button.clicked.connect(self._on_export_clicked)
 
     def _make_table(self, finding: Finding) -> QTableWidget:
         table = QTableWidget(len(finding.items), len(finding.columns), self)
@@ -179,11 +185,11 @@ class FindingCard(QFrame):
     def chart_image(self, width: int = 1400, height: int = 500) -> QImage:
         if self.finding.chart is None:
             return QImage()
-        return chart_image(self.finding.chart, width, height, self.chart._utc if self.chart else True)
+        return chart_image(self.finding.chart, width, height, self.chart.utc if self.chart else True)
 
     def export_chart(self, path: str) -> bool:
         image = self.chart_image()
-        return not image.isNull() and image.save(path, "PNG")
+        return not image.isNull() and image.save(path, "PNG")  # type: ignore[call-overload]  # PySide6 takes the format as str; its stubs say bytes
 
     def set_utc(self, utc: bool) -> None:
         if self.chart is not None and self.finding.chart is not None and self.finding.chart.kind != "bar":
@@ -200,30 +206,25 @@ class FindingCard(QFrame):
     def _on_export_clicked(self) -> None:
         name = f"{_file_name(self.finding.title)}.png"
         path, _ = QFileDialog.getSaveFileName(
-            self, "Export chart", str(Path(Settings().last_folder() or Path.home()) / name), PNG_FILTER
+            self, "Export chart", str(Path(self._settings.last_folder() or Path.home()) / name), PNG_FILTER
         )
         if path and not self.export_chart(path):
             show_error(self, "Cannot export the chart", f"{path} cannot be written. Choose another folder.")
 
 
-class OverviewTab(QWidget):
+class OverviewTab(Tab):
     """The findings of one source, computed step by step in the background."""
 
-    #: (findings text, time text, busy), as log tabs report for the status bar
-    statusChanged = Signal(str, str, bool)
-    activityRequested = Signal(str, str)  # never emitted: the window treats all its tabs alike
     #: Open the rows behind a finding (a RowLink) in the log's tab.
     rowsRequested = Signal(object)
     #: Every step has run (or failed, or was stopped).
     finished = Signal()
 
-    log_key = "overview"
-    business_unit = None
-
-    def __init__(self, source: Source, utc: bool = True, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+    def __init__(
+        self, source: Source, utc: bool = True, parent: QWidget | None = None, settings: Settings | None = None
+    ) -> None:
+        super().__init__(source, settings, parent)
         self.setObjectName("overviewTab")
-        self.source = source
         self._utc = utc
         self._runner = TaskRunner("overview", self)
         self._generation = 0
@@ -238,8 +239,33 @@ class OverviewTab(QWidget):
         self.cards: list[FindingCard] = []
         self._report_task: Task | None = None
         self.pdf_written: str | None = None
+        self.print_dialog: QPrintDialog | None = None
 
-        rules = Settings().overview_rules()
+        self._build_controls(self.settings.overview_rules())
+        self.container = QWidget(self)
+        self.cards_layout = QVBoxLayout(self.container)
+        self.cards_layout.setContentsMargins(6, 6, 6, 6)
+        self.cards_layout.setSpacing(10)
+        self.cards_layout.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setObjectName("overviewScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.container)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 0)
+        layout.addLayout(self._controls_row())
+        layout.addLayout(self._status_row())
+        layout.addWidget(scroll, 1)
+
+        self.run_button.clicked.connect(self._on_run_clicked)
+        self.stop_button.clicked.connect(self.cancel_running)
+        self.pdf_button.clicked.connect(self._on_pdf_clicked)
+        self.print_button.clicked.connect(self._on_print_clicked)
+        self._update_zone_label()
+        self.compute()
+
+    def _build_controls(self, rules: dict[str, object]) -> None:
+        """The rules (as last used), Look again, Export PDF, Print; progress and Stop."""
         self.period = QComboBox(self)
         self.period.setObjectName("overviewPeriod")
         for key in PERIODS:
@@ -267,6 +293,7 @@ class OverviewTab(QWidget):
         self.stop_button.setObjectName("overviewStop")
         self.stop_button.setText("Stop")
 
+    def _controls_row(self) -> QHBoxLayout:
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Period:", self))
         controls.addWidget(self.period)
@@ -285,33 +312,14 @@ class OverviewTab(QWidget):
         controls.addStretch(1)
         controls.addWidget(self.pdf_button)
         controls.addWidget(self.print_button)
+        return controls
+
+    def _status_row(self) -> QHBoxLayout:
         status = QHBoxLayout()
         status.addWidget(self.progress)
         status.addWidget(self.state, 1)
         status.addWidget(self.stop_button)
-
-        self.container = QWidget(self)
-        self.cards_layout = QVBoxLayout(self.container)
-        self.cards_layout.setContentsMargins(6, 6, 6, 6)
-        self.cards_layout.setSpacing(10)
-        self.cards_layout.addStretch(1)
-        scroll = QScrollArea(self)
-        scroll.setObjectName("overviewScroll")
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.container)
-        self.scroll = scroll
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 0)
-        layout.addLayout(controls)
-        layout.addLayout(status)
-        layout.addWidget(scroll, 1)
-
-        self.run_button.clicked.connect(self._on_run_clicked)
-        self.stop_button.clicked.connect(self.cancel_running)
-        self.pdf_button.clicked.connect(self._on_pdf_clicked)
-        self.print_button.clicked.connect(self._on_print_clicked)
-        self._update_zone_label()
-        self.compute()
+        return status
 
     def _spin(self, low: int, high: int, value: object, name: str) -> QSpinBox:
         spin = QSpinBox(self)
@@ -320,14 +328,16 @@ class OverviewTab(QWidget):
         spin.setValue(int(value) if isinstance(value, (int, float, str)) and str(value).isdigit() else low)
         return spin
 
-    # -- what the window asks of every tab ---------------------------------------------------
+    # -- what the window asks of every tab (see tabs.Tab) ---------------------------------------------------
 
     def title(self) -> str:
         return "Overview"
 
-    def query(self) -> None:
-        """An overview has no single query (reports of a log tab do not apply)."""
-        return None
+    def tab_text(self, several_sources: bool) -> str:
+        return f"Overview · {self.source.display_name}"
+
+    def tab_tooltip(self) -> str:
+        return f"What to look at first in {self.source.display_name}"
 
     def status(self) -> tuple[str, str, bool]:
         busy = self._task is not None or self._report_task is not None
@@ -393,7 +403,7 @@ class OverviewTab(QWidget):
             self.state.setText(str(exc))
             return False
         self.cancel_running()
-        Settings().set_overview_rules(
+        self.settings.set_overview_rules(
             {
                 "period": self.period.currentData(),
                 "burst_failures": params.burst_failures,
@@ -475,7 +485,7 @@ class OverviewTab(QWidget):
 
     def _add_card(self, finding: Finding) -> None:
         self._findings.append(finding)
-        card = FindingCard(finding, self._utc, self.container)
+        card = FindingCard(finding, self.settings, self._utc, self.container)
         card.rowsRequested.connect(self.rowsRequested)
         # Most severe first; in the order found within one severity.
         position = sum(1 for c in self.cards if c.finding.severity >= finding.severity)
@@ -492,7 +502,7 @@ class OverviewTab(QWidget):
 
     def charts_image(self, columns: int = 2, most: int = 4, cell: tuple[int, int] = (900, 320)) -> QImage:
         """The charts of the most severe findings side by side, with their titles, for a printed report."""
-        cards = [c for c in self.cards if c.finding.chart is not None][:most]
+        cards = [(c, c.finding.chart) for c in self.cards if c.finding.chart is not None][:most]
         if not cards:
             return QImage()
         rows = (len(cards) + columns - 1) // columns
@@ -505,13 +515,13 @@ class OverviewTab(QWidget):
             font.setPixelSize(18)
             font.setBold(True)
             painter.setFont(font)
-            for k, card in enumerate(cards):
+            for k, (card, chart) in enumerate(cards):
                 x, y = (k % columns) * width, (k // columns) * (height + title)
                 painter.drawText(
                     QRectF(x + 8, y + 4, width - 16, title - 6),
                     int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                    f"{card.finding.title}: {card.finding.chart.title}",
-                )  # type: ignore[union-attr]
+                    f"{card.finding.title}: {chart.title}",
+                )
                 painter.drawImage(QRectF(x, y + title, width, height), card.chart_image(width, height))
         finally:
             painter.end()
@@ -535,7 +545,7 @@ class OverviewTab(QWidget):
             return None
         buffer = QBuffer()
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        image.save(buffer, "PNG")
+        image.save(buffer, "PNG")  # type: ignore[call-overload]  # PySide6 takes the format as str; its stubs say bytes
         return bytes(buffer.data().data())
 
     def export_pdf(self, path: str | None = None) -> bool:
@@ -545,7 +555,8 @@ class OverviewTab(QWidget):
             return False
         if path is None:
             suggested = str(
-                Path(Settings().last_folder() or Path.home()) / f"overview-{_file_name(self.source.display_name)}.pdf"
+                Path(self.settings.last_folder() or Path.home())
+                / f"overview-{_file_name(self.source.display_name)}.pdf"
             )
             path, _ = QFileDialog.getSaveFileName(self, "Export overview to PDF", suggested, PDF_FILTER)
             if not path:
@@ -592,8 +603,6 @@ class OverviewTab(QWidget):
         return True
 
     def _on_report_built(self, report) -> None:
-        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-
         self._report_task = None
         self._emit_status()
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
@@ -612,7 +621,7 @@ class OverviewTab(QWidget):
             self.state.setText(f"Printed the overview ({pages} page{'s' if pages != 1 else ''})")
 
         dialog.accepted.connect(accepted)
-        dialog.open()
+        dialog.open()  # type: ignore[call-arg]  # QDialog.open(); the stubs list only QPrintDialog's open(receiver, slot)
 
     # -- slots -----------------------------------------------------------------------------------
 

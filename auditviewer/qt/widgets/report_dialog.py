@@ -18,7 +18,7 @@ import time
 import traceback
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QBuffer, QIODevice, QObject, Qt, Signal
 from PySide6.QtGui import QImage, QKeySequence, QPageLayout, QPixmap
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QMainWindow,
     QMenu,
     QProgressDialog,
     QVBoxLayout,
@@ -45,24 +46,31 @@ from auditviewer.data.outfile import check_output
 from auditviewer.data.query import LogQuery
 from auditviewer.data.report import Report, ReportOptions, build_report
 from auditviewer.data.timestamps import zone_name
+from auditviewer.qt.models.open_sources import OpenSources
 from auditviewer.qt.models.plaintext import window_title
+from auditviewer.qt.models.settings import Settings
 from auditviewer.qt.models.tasks import TaskRunner
 from auditviewer.qt.report.painter import MARGINS, choose_orientation, paint_report
 from auditviewer.qt.widgets.msgbox import show_error
-
-if TYPE_CHECKING:
-    from auditviewer.qt.widgets.log_tab import LogTab
-    from auditviewer.qt.widgets.main_window import MainWindow
+from auditviewer.qt.widgets.tab_book import TabBook
+from auditviewer.qt.widgets.tabs import ReportableTab, Tab
 
 log = logging.getLogger(__name__)
 
-KINDS = ("print", "preview", "pdf", "xlsx", "csv")
 EXPORTS = {
     "pdf": ("PDF", "PDF documents (*.pdf)"),
     "xlsx": ("Excel", "Excel workbooks (*.xlsx)"),
     "csv": ("CSV", "CSV files (*.csv)"),
 }
 EXCEL_ROWS_PER_SHEET = 1_048_575
+_DIALOG_TITLES = {
+    "print": "Print",
+    "preview": "Print preview",
+    "pdf": "Export to PDF",
+    "xlsx": "Export to Excel",
+    "csv": "Export to CSV",
+}
+_OK_TEXTS = {"print": "Print…", "preview": "Preview", "pdf": "Export…", "xlsx": "Export…", "csv": "Export…"}
 _ORIENTATIONS = (
     ("Automatic (landscape when the columns need it)", "auto"),
     ("Landscape", "landscape"),
@@ -70,15 +78,13 @@ _ORIENTATIONS = (
 )
 
 
-def reportable(tab: object) -> bool:
-    """Whether a tab shows log rows a report can hold (a log tab; not, say, a source's overview)."""
-    return callable(getattr(tab, "query", None)) and callable(getattr(tab, "visible_columns", None))
+def reportable(tab: Tab | None) -> ReportableTab | None:
+    """What a report of this tab holds: its log rows (a log tab has them; a source's overview has none)."""
+    return tab.reportable() if tab is not None else None
 
 
-def report_query(tab: LogTab) -> LogQuery | None:
+def report_query(tab: ReportableTab) -> LogQuery | None:
     """The tab's query narrowed to its visible columns in their order: what the report shows."""
-    if not reportable(tab):
-        return None
     query = tab.query()
     if query is None:
         return None
@@ -86,8 +92,8 @@ def report_query(tab: LogTab) -> LogQuery | None:
     return LogQuery(query.table, query.filter, query.sort, columns, tab.zone)
 
 
-def chart_png(tab: LogTab) -> bytes | None:
-    """The tab's events-over-time chart as PNG, when the tab has one."""
+def chart_png(tab: ReportableTab) -> bytes | None:
+    """The tab's events-over-time chart as PNG, when the tab has one (a chart is an extra a tab may lack)."""
     grab = getattr(tab, "timeline_image", None)
     if grab is None:
         return None
@@ -98,28 +104,37 @@ def chart_png(tab: LogTab) -> bytes | None:
         return None
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")
+    image.save(buffer, "PNG")  # type: ignore[call-overload]  # PySide6 takes the format as str; its stubs say bytes
     return bytes(buffer.data().data())
 
 
 class ReportDialog(QDialog):
     """The options of one report: title, orientation, masking, sign-off, chart; BOM and Excel safety for CSV."""
 
-    def __init__(self, kind: str, tab: LogTab, parent: QWidget | None = None) -> None:
+    def __init__(self, kind: str, tab: ReportableTab, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("reportDialog")
         self.kind = kind
-        paged = kind in ("print", "preview", "pdf")
-        names = {
-            "print": "Print",
-            "preview": "Print preview",
-            "pdf": "Export to PDF",
-            "xlsx": "Export to Excel",
-            "csv": "Export to CSV",
-        }
-        self.setWindowTitle(names[kind])
+        self.setWindowTitle(_DIALOG_TITLES[kind])
         self._zone = tab.zone
+        self._excel_safe_chosen = False  # follows the byte-order mark until the user sets it
+        self._build_options(tab)
+        self.summary = QLabel(self._summary(tab), self)
+        self.summary.setObjectName("reportSummary")
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)  # column labels and titles are data
+        self.summary.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(_OK_TEXTS[kind])
+        layout = QVBoxLayout(self)
+        layout.addLayout(self._form(kind))
+        layout.addWidget(self.summary)
+        layout.addWidget(buttons)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.bom_box.toggled.connect(self._on_bom_toggled)
+        self.excel_safe_box.clicked.connect(self._on_excel_safe_clicked)
 
+    def _build_options(self, tab: ReportableTab) -> None:
         self.title_edit = QLineEdit(tab.title(), self)
         self.title_edit.setObjectName("reportTitle")
         self.orientation_box = QComboBox(self)
@@ -152,8 +167,10 @@ class ReportDialog(QDialog):
             "hold one on purpose). Numbers are left as they are. The file then differs from the database: "
             "leave this off for a copy of the evidence exactly as it is."
         )
-        self._excel_safe_chosen = False  # follows the byte-order mark until the user sets it
 
+    def _form(self, kind: str) -> QFormLayout:
+        """The options this kind of report takes; the others are hidden."""
+        paged = kind in ("print", "preview", "pdf")
         form = QFormLayout()
         rows = [
             ("&Title:", self.title_edit, kind != "csv"),
@@ -169,24 +186,7 @@ class ReportDialog(QDialog):
                 form.addRow(label, widget)
             else:
                 widget.hide()  # not in the layout: it would otherwise sit in the dialog's corner
-
-        self.summary = QLabel(self._summary(tab), self)
-        self.summary.setObjectName("reportSummary")
-        self.summary.setTextFormat(Qt.TextFormat.PlainText)  # column labels and titles are data
-        self.summary.setWordWrap(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
-        ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setText(
-            {"print": "Print…", "preview": "Preview", "pdf": "Export…", "xlsx": "Export…", "csv": "Export…"}[kind]
-        )
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.summary)
-        layout.addWidget(buttons)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        self.bom_box.toggled.connect(self._on_bom_toggled)
-        self.excel_safe_box.clicked.connect(self._on_excel_safe_clicked)
+        return form
 
     def _on_bom_toggled(self, checked: bool) -> None:
         """A file for Excel (with its byte-order mark) is made safe for Excel, unless the user said otherwise."""
@@ -196,13 +196,13 @@ class ReportDialog(QDialog):
     def _on_excel_safe_clicked(self, _checked: bool) -> None:
         self._excel_safe_chosen = True
 
-    def _summary(self, tab: LogTab) -> str:
+    def _summary(self, tab: ReportableTab) -> str:
         columns = tab.visible_columns()
         labels = []
         for name in columns:
             column = tab.table.column(name)
             labels.append(column.label if column is not None else name)
-        total = getattr(tab.model, "total", None)
+        total = tab.model.total
         rows = f"{total:,} rows" if isinstance(total, int) else "All rows the filters match"
         text = f"{rows}, sorted as shown; columns: {', '.join(labels)}; times in {zone_name(tab.zone)}."
         if self.kind == "xlsx" and isinstance(total, int) and total > EXCEL_ROWS_PER_SHEET:
@@ -238,7 +238,7 @@ class ReportJob(QObject):
 
     def __init__(
         self,
-        window: QWidget,
+        window: QMainWindow,
         kind: str,
         query: LogQuery,
         options: ReportOptions,
@@ -352,7 +352,7 @@ class ReportJob(QObject):
         dialog.accepted.connect(self._on_printer_chosen)
         dialog.rejected.connect(lambda: self._finish("cancelled", "Printing was cancelled"))
         self.print_dialog = dialog
-        dialog.open()
+        dialog.open()  # type: ignore[call-arg]  # QDialog.open(); the stubs list only QPrintDialog's open(receiver, slot)
 
     def _on_printer_chosen(self) -> None:
         self.print_dialog = None
@@ -475,9 +475,8 @@ class ReportJob(QObject):
         self.progress.canceled.disconnect(self.cancel)
         self.progress.close()
         self.progress.deleteLater()
-        status = getattr(self.window, "statusBar", None)
-        if message and callable(status):
-            status().showMessage(message, 8000)
+        if message:
+            self.window.statusBar().showMessage(message, 8000)
         self.finished.emit(outcome)
 
     def dispose(self) -> None:
@@ -501,9 +500,14 @@ class ReportJob(QObject):
 class ReportActions(QObject):
     """The report entries of the File menu, acting on the window's current log tab."""
 
-    def __init__(self, window: MainWindow, menu: QMenu) -> None:
+    def __init__(
+        self, window: QMainWindow, menu: QMenu, tabs: TabBook, sources: OpenSources, settings: Settings
+    ) -> None:
         super().__init__(window)
-        self.window = window
+        self.window = window  # parent of the dialogs; its status bar says how a report went
+        self.tabs = tabs
+        self.sources = sources
+        self.settings = settings
         self.jobs: list[ReportJob] = []
         self.dialog: ReportDialog | None = None
         self.print_action = menu.addAction("&Print…")
@@ -527,19 +531,19 @@ class ReportActions(QObject):
             (self.csv_action, "csv"),
         ):
             action.triggered.connect(lambda _checked=False, k=kind: self.start(k))
-        window.tabs.currentChanged.connect(self._on_current_changed)
+        tabs.currentChanged.connect(self._on_current_changed)
         self._on_current_changed()
 
-    def _on_current_changed(self, *_args: object) -> None:
-        enabled = reportable(self.window.current_tab())
+    def _on_current_changed(self) -> None:
+        enabled = reportable(self.tabs.current()) is not None
         for action in (self.print_action, self.preview_action, self.pdf_action, self.xlsx_action, self.csv_action):
             action.setEnabled(enabled)
         self.export_menu.setEnabled(enabled)
 
     def start(self, kind: str) -> ReportDialog | None:
         """Ask for the options of a report of the current tab (the dialog does not block)."""
-        tab = self.window.current_tab()
-        if not reportable(tab):
+        tab = reportable(self.tabs.current())
+        if tab is None:
             return None
         if report_query(tab) is None:
             show_error(
@@ -553,7 +557,7 @@ class ReportActions(QObject):
         dialog.open()
         return dialog
 
-    def _on_options_chosen(self, dialog: ReportDialog, tab: LogTab) -> None:
+    def _on_options_chosen(self, dialog: ReportDialog, tab: ReportableTab) -> None:
         self.dialog = None
         kind = dialog.kind
         options = dialog.options()
@@ -583,18 +587,18 @@ class ReportActions(QObject):
 
     def _open_files(self) -> tuple[Path, ...]:
         """The files of the window's open sources: no export may write over one."""
-        return tuple(source.path for source in self.window.sources() if source.path is not None)
+        return tuple(source.path for source in self.sources.all() if source.path is not None)
 
     def _ask_path(self, kind: str, title: str) -> str:
         label, pattern = EXPORTS[kind]
-        folder = Path(self.window.settings.last_folder() or Path.home())
+        folder = Path(self.settings.last_folder() or Path.home())
         name = re.sub(r"[^\w\- .]+", "_", title).strip(" ._") or "report"
         suggested = str(folder / f"{name} {date.today().isoformat()}.{kind}")
         path, _ = QFileDialog.getSaveFileName(self.window, f"Export to {label}", suggested, pattern)
         if path and not path.lower().endswith(f".{kind}"):
             path += f".{kind}"
         if path:
-            self.window.settings.set_last_folder(str(Path(path).parent))
+            self.settings.set_last_folder(str(Path(path).parent))
         return path
 
     def run(

@@ -9,20 +9,20 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QFileDialog, QInputDialog
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow
 
 from auditviewer.data.errors import OutputError
 from auditviewer.data.source import Source
 from auditviewer.data.views import SavedView, ViewFile
 from auditviewer.qt.models.navigation import Node
+from auditviewer.qt.models.open_sources import OpenSources
+from auditviewer.qt.models.settings import Settings
 from auditviewer.qt.models.tasks import Task, TaskRunner
 from auditviewer.qt.widgets.msgbox import ask, show_error
-
-if TYPE_CHECKING:
-    from auditviewer.qt.widgets.log_tab import LogTab
-    from auditviewer.qt.widgets.main_window import MainWindow
+from auditviewer.qt.widgets.tab_book import TabBook
+from auditviewer.qt.widgets.tabs import RowsTab
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +34,18 @@ def _safe_name(source: Source) -> str:
     return "".join(c if c.isalnum() or c in " -_." else "_" for c in name).strip() or "source"
 
 
-class SavedViewActions:
+class SavedViewActions(QObject):
     """The window's saved-view commands, asking the user what they were not given."""
 
-    def __init__(self, window: MainWindow) -> None:
-        self.window = window
+    #: The saved views of a source changed (its key): the tree shows them again.
+    viewsChanged = Signal(str)
+
+    def __init__(self, window: QMainWindow, sources: OpenSources, tabs: TabBook, settings: Settings) -> None:
+        super().__init__(window)
+        self.window = window  # parent of the dialogs; its status bar says what was done
+        self.sources = sources
+        self.tabs = tabs
+        self.settings = settings
         self._import_runner: TaskRunner | None = None
         #: What the last finished import added (None while one runs, or after one failed).
         self.last_imported: list[SavedView] | None = None
@@ -46,8 +53,8 @@ class SavedViewActions:
     def save_current_view(self, name: str | None = None) -> SavedView | None:
         """Save the current tab's filters, sort and columns under a name (asked for if not given)."""
         window = self.window
-        tab = window.current_tab()
-        if tab is None or tab.log_key in ("activity", "overview"):
+        tab = self.tabs.current()
+        if not isinstance(tab, RowsTab) or not tab.saves_views:
             return None
         key = tab.source.key
         if name is None:
@@ -55,20 +62,21 @@ class SavedViewActions:
             if not ok or not text.strip():
                 return None
             name = text.strip()
-            if window.settings.saved_view(key, name) is not None:
-                if not ask(window, "Save view", f"Replace the saved view {name!r}?"):
-                    return None
+            if self.settings.saved_view(key, name) is not None and not ask(
+                window, "Save view", f"Replace the saved view {name!r}?"
+            ):
+                return None
         view = tab.view_state(name)
-        window.settings.save_view(key, view)
+        self.settings.save_view(key, view)
         self.refresh(key)
         window.statusBar().showMessage(f"Saved the view {name!r}", 5000)
         return view
 
-    def open_view(self, source_key: str, name: str) -> LogTab | None:
-        view = self.window.settings.saved_view(source_key, name)
+    def open_view(self, source_key: str, name: str) -> RowsTab | None:
+        view = self.settings.saved_view(source_key, name)
         if view is None:
             return None
-        tab = self.window.open_log(source_key, view.log, view.business_unit)
+        tab = self.tabs.open_log(source_key, view.log, view.business_unit)
         if tab is not None:
             tab.apply_view(view)
         return tab
@@ -80,7 +88,7 @@ class SavedViewActions:
                 return False
             new = text
         try:
-            self.window.settings.rename_view(source_key, old, new)
+            self.settings.rename_view(source_key, old, new)
         except (ValueError, KeyError) as exc:
             show_error(self.window, "Cannot rename the view", str(exc).strip("'\""))
             return False
@@ -88,7 +96,7 @@ class SavedViewActions:
         return True
 
     def delete_view(self, source_key: str, name: str) -> None:
-        self.window.settings.delete_view(source_key, name)
+        self.settings.delete_view(source_key, name)
         self.refresh(source_key)
         self.window.statusBar().showMessage(f"Deleted the view {name!r}", 5000)
 
@@ -102,17 +110,18 @@ class SavedViewActions:
     def export_views(self, source_key: str | None = None, path: str | os.PathLike[str] | None = None) -> int:
         """Write a source's saved views to a JSON file (asked for if not given); returns how many."""
         window = self.window
-        source_key = source_key or window._current_source_key()
+        source_key = source_key or self._current_key()
         if source_key is None:
             return 0
         if path is None:
-            source = window._sources[source_key]
-            suggested = str(Path(window.settings.last_folder() or Path.home()) / f"{_safe_name(source)} views.json")
+            source = self.sources.get(source_key)
+            name = _safe_name(source) if source is not None else "source"
+            suggested = str(Path(self.settings.last_folder() or Path.home()) / f"{name} views.json")
             path, _ = QFileDialog.getSaveFileName(window, "Export saved views", suggested, VIEWS_FILTER)
             if not path:
                 return 0
         try:
-            n = window.settings.export_views(source_key, path, protect=[s.path for s in window.sources()])
+            n = self.settings.export_views(source_key, path, protect=[s.path for s in self.sources.all()])
         except OutputError as exc:
             show_error(window, "Cannot export the saved views", f"{exc}")
             return 0
@@ -128,7 +137,7 @@ class SavedViewActions:
 
     def export_from_menu(self) -> None:
         """File > Export saved views: says so when there is no source to export from."""
-        if self.window._current_source_key() is None:
+        if self.sources.current() is None:
             show_error(self.window, "Cannot export saved views", "Open a source first: views are kept per source.")
             return
         self.export_views()
@@ -141,13 +150,13 @@ class SavedViewActions:
         is added. Returns the running task, None when nothing was started.
         """
         window = self.window
-        source_key = source_key or window._current_source_key()
+        source_key = source_key or self._current_key()
         if source_key is None:
             show_error(window, "Cannot import saved views", "Open a source first: views are kept per source.")
             return None
         if path is None:
             path, _ = QFileDialog.getOpenFileName(
-                window, "Import saved views", window.settings.last_folder(), VIEWS_FILTER
+                window, "Import saved views", self.settings.last_folder(), VIEWS_FILTER
             )
             if not path:
                 return None
@@ -167,7 +176,7 @@ class SavedViewActions:
         self._end_import()
         window = self.window
         try:
-            added = window.settings.add_views(source_key, views)
+            added = self.settings.add_views(source_key, views)
         except ValueError as exc:
             self._on_views_failed(name, exc)
             return
@@ -201,10 +210,10 @@ class SavedViewActions:
         if runner is not None:
             runner.shutdown()
 
+    def _current_key(self) -> str | None:
+        current = self.sources.current()
+        return current.key if current is not None else None
+
     def refresh(self, source_key: str) -> None:
-        """Show a source's saved views in the tree, folder expanded."""
-        window = self.window
-        window.navigation.set_views(source_key, window.settings.saved_views(source_key))
-        folder = window.navigation.views_folder_index(source_key)
-        if folder.isValid():
-            window.tree.expand(folder)
+        """Tell that a source's saved views changed (the tree shows them, folder expanded)."""
+        self.viewsChanged.emit(source_key)

@@ -1,7 +1,8 @@
 """Opening sources: files now, servers and the demo database in the background.
 
 Server connections and the demo database are made on background lanes behind a
-progress dialog with Cancel; the window keeps the sources once they are open.
+progress dialog with Cancel; an opened source goes into the window's
+:class:`~auditviewer.qt.models.open_sources.OpenSources`, which keeps and closes it.
 This module also keeps File > Open Recent and reads dropped files.
 """
 
@@ -12,25 +13,23 @@ import os
 import threading
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QProgressDialog
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QProgressDialog
 
 from auditviewer.data.cancel import CancelToken
 from auditviewer.data.errors import AuditViewerError, QueryCancelled, SchemaError
 from auditviewer.data.secrets import is_url, mask_url, redact, source_key
 from auditviewer.data.source import Source, open_source
 from auditviewer.data.sqlitefile import How, plan_open
+from auditviewer.qt.models.open_sources import OpenSources
 from auditviewer.qt.models.plaintext import button_text, plain_tooltip
-from auditviewer.qt.models.settings import demo_path
+from auditviewer.qt.models.settings import Settings, demo_path
 from auditviewer.qt.models.tasks import TaskRunner
 from auditviewer.qt.widgets.connect_dialog import ConnectDialog
 from auditviewer.qt.widgets.msgbox import show_error
-
-if TYPE_CHECKING:
-    from auditviewer.qt.widgets.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -101,13 +100,18 @@ class _Opening:
 
 
 class SourceOpener(QObject):
-    """Opens sources for a window, which then owns them; owns the opening and demo lanes."""
+    """Opens sources into ``sources``, which then owns them; owns the opening and demo lanes."""
 
     _demoProgress = Signal(int, int)
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: QMainWindow, sources: OpenSources, settings: Settings, recent_menu: QMenu) -> None:
         super().__init__(window)
-        self.window = window
+        self.window = window  # parent of the dialogs; its status bar tells how opening went
+        self.sources = sources
+        self.settings = settings
+        self.recent_menu = recent_menu
+        #: The connect dialog while it is shown.
+        self.connect_dialog: ConnectDialog | None = None
         self._openings: list[_Opening] = []
         self.runner = TaskRunner("open", window)
         self._demo_runner: TaskRunner | None = None
@@ -122,14 +126,13 @@ class SourceOpener(QObject):
 
         A source that fails to open is reported through the error box, naming it.
         """
-        window = self.window
         spec = os.fspath(spec)
         if _is_server(spec):
             self._open_in_background(spec)
             return None
-        already = window.source(source_key(spec))
+        already = self.sources.get(source_key(spec))
         if already is not None:
-            window._select_source(already.key)
+            self.sources.select(already.key)
             return already
         if _needs_a_big_copy(spec):  # minutes, maybe: not on the GUI thread
             self._open_in_background(spec)
@@ -139,17 +142,26 @@ class SourceOpener(QObject):
         except Exception as exc:
             self._report_open_failure(spec, exc)
             return None
-        existing = window.source(source.key)
+        existing = self.sources.get(source.key)
         if existing is not None:  # the same file by another name (a sqlite:// URL)
             source.close()
-            window._select_source(source.key)
+            self.sources.select(source.key)
             return existing
-        return window._add_source(source, spec)
+        return self._adopt(source, spec)
+
+    def _adopt(self, source: Source, spec: str) -> Source:
+        """Remember an opened source in File > Open Recent, then hand it to the window's list."""
+        self.settings.add_recent_source(spec)
+        self.rebuild_recent_menu()
+        if source.path is not None:
+            self.settings.set_last_folder(str(source.path.parent))
+        return self.sources.add(source)
 
     def choose_files(self) -> None:
         """Ask for database files and open each."""
-        window = self.window
-        paths, _ = QFileDialog.getOpenFileNames(window, "Open log database", window.settings.last_folder(), FILE_FILTER)
+        paths, _ = QFileDialog.getOpenFileNames(
+            self.window, "Open log database", self.settings.last_folder(), FILE_FILTER
+        )
         for path in paths:
             self.open_source(path)
 
@@ -163,7 +175,7 @@ class SourceOpener(QObject):
             message = f"{name} could not be opened: {redact(str(exc) or type(exc).__name__, spec)}"
             details = redact("".join(traceback.format_exception(exc)), spec)
         message += "\n\n" + _open_hint(exc, server)
-        settings = self.window.settings
+        settings = self.settings
         if not server and "no such file" in str(exc) and source_key(spec) in settings.recent_sources():
             settings.remove_recent_source(spec)
             self.rebuild_recent_menu()
@@ -229,11 +241,11 @@ class SourceOpener(QObject):
         if abandoned:
             source.close()
             return
-        if self.window.source(source.key) is not None:
+        if source.key in self.sources:
             source.close()
-            self.window._select_source(source.key)
+            self.sources.select(source.key)
             return
-        self.window._add_source(source, opening.spec)
+        self._adopt(source, opening.spec)
 
     def _on_open_failed(self, opening: _Opening, exc: BaseException) -> None:
         abandoned = opening.abandoned
@@ -249,19 +261,17 @@ class SourceOpener(QObject):
 
     def connect_to_server(self, url: str | None = None) -> ConnectDialog:
         """Show the connect dialog (not blocking); accepting it opens the server source."""
-        window = self.window
         if url is None:
-            url = next((s for s in window.settings.recent_sources() if _is_server(s)), None)
-        dialog = ConnectDialog(window, url, runner=self.runner)
+            url = next((s for s in self.settings.recent_sources() if _is_server(s)), None)
+        dialog = ConnectDialog(self.window, url, runner=self.runner)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(self._on_connect_accepted)
-        window.connect_dialog = dialog
+        self.connect_dialog = dialog
         dialog.open()
         return dialog
 
     def _on_connect_accepted(self) -> None:
-        dialog = self.window.connect_dialog
-        self.window.connect_dialog = None
+        dialog, self.connect_dialog = self.connect_dialog, None
         if dialog is not None:
             self.open_source(dialog.url())
 
@@ -272,9 +282,9 @@ class SourceOpener(QObject):
             self.open_source(spec)
 
     def rebuild_recent_menu(self) -> None:
-        menu = self.window.recent_menu
+        menu = self.recent_menu
         menu.clear()
-        recent = self.window.settings.recent_sources()
+        recent = self.settings.recent_sources()
         for n, spec in enumerate(recent, start=1):
             if is_url(spec):
                 spec = label = mask_url(spec)  # stored masked; a list written by an older version may not be
@@ -298,7 +308,7 @@ class SourceOpener(QObject):
             self.open_recent(str(action.data()))
 
     def _on_clear_recent_triggered(self) -> None:
-        self.window.settings.clear_recent_sources()
+        self.settings.clear_recent_sources()
         self.rebuild_recent_menu()
 
     # -- the demo database ----------------------------------------------------------------------------

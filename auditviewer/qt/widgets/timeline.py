@@ -84,18 +84,48 @@ class TimelinePanel(QWidget):
     updated = Signal()
 
     def __init__(
-        self, filter_bar: FilterBar, runner: TaskRunner, utc: bool = True, parent: QWidget | None = None
+        self,
+        filter_bar: FilterBar,
+        runner: TaskRunner,
+        settings: Settings,
+        utc: bool = True,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("timelinePanel")
         self._filter_bar = filter_bar
+        self._settings = settings
         self._utc = utc
         self._query: LogQuery | None = None
         self._stale = False
         self._history: list[dict] = []
         self.timeline: Timeline | None = None
         self._result = LatestResult(runner, self)
+        self._build_header()
+        self.view_box = SelectingViewBox()
+        self.plot = ChartView(utc=utc, parent=self, over_time=True, view_box=self.view_box, legend=False)
+        self.plot.setObjectName("timelinePlot")
+        self.plot.setFixedHeight(PLOT_HEIGHT)
+        self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(self.header)
+        layout.addWidget(self.plot)
 
+        self.toggle.toggled.connect(self._on_toggle_toggled)
+        self.back.clicked.connect(self.go_back)
+        self.view_box.selected.connect(self._on_view_box_selected)
+        # A double-click is caught on the viewport: pyqtgraph's scene loses it when the
+        # platform sends a second press before the double-click event.
+        self.plot.viewport().installEventFilter(self)
+        self._result.ready.connect(self._on_result_ready)
+        self._result.failed.connect(self._on_result_failed)
+        self._result.busyChanged.connect(self._on_busy_changed)
+        self.set_collapsed(settings.timeline_collapsed(), remember=False)
+
+    def _build_header(self) -> None:
+        """The line above the chart: fold, what it shows, legend, hint, Back."""
         self.toggle = QToolButton(self)
         self.toggle.setObjectName("timelineToggle")
         self.toggle.setText("Events over time")
@@ -117,12 +147,6 @@ class TimelinePanel(QWidget):
         self.hint = QLabel("Drag across the chart to show only that time", self)
         self.hint.setObjectName("timelineHint")
         self.hint.setStyleSheet("color: #777;")
-        self.view_box = SelectingViewBox()
-        self.plot = ChartView(utc=utc, parent=self, over_time=True, view_box=self.view_box, legend=False)
-        self.plot.setObjectName("timelinePlot")
-        self.plot.setFixedHeight(PLOT_HEIGHT)
-        self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-
         header = QHBoxLayout()
         header.setContentsMargins(4, 0, 4, 0)
         header.addWidget(self.toggle)
@@ -133,22 +157,6 @@ class TimelinePanel(QWidget):
         header.addWidget(self.hint)
         header.addWidget(self.back)
         self.header = header
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addLayout(header)
-        layout.addWidget(self.plot)
-
-        self.toggle.toggled.connect(self._on_toggle_toggled)
-        self.back.clicked.connect(self.go_back)
-        self.view_box.selected.connect(self._on_view_box_selected)
-        # A double-click is caught on the viewport: pyqtgraph's scene loses it when the
-        # platform sends a second press before the double-click event.
-        self.plot.viewport().installEventFilter(self)
-        self._result.ready.connect(self._on_result_ready)
-        self._result.failed.connect(self._on_result_failed)
-        self._result.busyChanged.connect(self._on_busy_changed)
-        self.set_collapsed(Settings().timeline_collapsed(), remember=False)
 
     # -- public ----------------------------------------------------------------------------
 
@@ -282,7 +290,7 @@ class TimelinePanel(QWidget):
         for widget in (self.plot, self.legend, self.hint, self.back):
             widget.setVisible(not collapsed)
         if remember:
-            Settings().set_timeline_collapsed(collapsed)
+            self._settings.set_timeline_collapsed(collapsed)
 
     # -- slots ------------------------------------------------------------------------------
 
