@@ -265,10 +265,7 @@ def split_search_terms(text: str) -> list[str]:
 
 def bind(table: LogTable, condition: Condition, zone: tzinfo = UTC) -> _Bound:
     """Check a condition's column and values against ``table``; FilterError says what is valid."""
-    column = table.column(condition.column)
-    if column is None:
-        valid = ", ".join(table.column_names)
-        raise FilterError(f"{table.log_type.label} has no column {condition.column!r}; valid columns: {valid}")
+    column = table.require_column(condition.column)
     bound = _Bound(condition, column)
     for value in condition.values:
         bound.values.append(_typed_value(column, condition, value, zone))

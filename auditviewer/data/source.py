@@ -19,8 +19,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import QueuePool
+from sqlalchemy.sql.elements import ColumnElement
 
-from auditviewer.data.errors import SchemaError, SourceError
+from auditviewer.data.errors import FilterError, SchemaError, SourceError
 from auditviewer.data.logtypes import LOG_TYPES, ColumnSpec, Kind, LogType
 from auditviewer.data.secrets import is_ambiguous, is_url, mask_url, redact, remember_secrets
 from auditviewer.data.sqlitefile import SQLITE_READONLY_ROLLBACK, How, Snapshot, changed_since, prepare, stamp, uri
@@ -81,11 +82,30 @@ class LogTable:
     def has(self, name: str) -> bool:
         return self.column(name) is not None
 
+    def require_column(self, name: str) -> Column:
+        """The column called ``name``; FilterError names the columns there are."""
+        col = self.column(name)
+        if col is None:
+            raise FilterError(
+                f"{self.log_type.label} has no column {name!r}; valid columns: {', '.join(self.column_names)}"
+            )
+        return col
+
     def sa_column(self, name: str) -> sa.ColumnClause:
         col = self.column(name)
         if col is None:
             raise KeyError(name)
         return self.table.c[col.db_name]
+
+    def raw_column(self, name: str) -> ColumnElement:
+        """A column as stored: SQLite's text timestamps stay text, so they compare (and sort) as the file has them.
+
+        For keyset keys and time buckets; a filter compares with :meth:`sa_column`, whose type binds values.
+        """
+        expr = self.sa_column(name)
+        if isinstance(expr.type, SqliteTextTimestamp):
+            return sa.type_coerce(expr, sa.String())
+        return expr
 
     @property
     def time(self) -> Column:

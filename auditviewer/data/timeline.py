@@ -39,9 +39,9 @@ from auditviewer.data.cancel import CancelToken
 from auditviewer.data.errors import FilterError
 from auditviewer.data.filters import Condition, condition_clause, parse_condition
 from auditviewer.data.logtypes import Kind, LogType, Outcome, Severity
-from auditviewer.data.query import LogQuery, _bucket_expr
+from auditviewer.data.query import LogQuery, bucket_expr
 from auditviewer.data.source import LogTable
-from auditviewer.data.timestamps import SqliteTextTimestamp, minus, parse_stored
+from auditviewer.data.timestamps import minus, parse_stored
 
 log = logging.getLogger(__name__)
 
@@ -267,10 +267,10 @@ def data_extent(query: LogQuery, token: CancelToken | None = None) -> tuple[date
         return stmt.where(where) if where is not None else stmt
 
     if query.filter.narrows_beyond_time:
-        low, high = query._run(select(sa.func.min(time)).add_columns(sa.func.max(time)), lambda r: r.one(), token)
+        low, high = query.run(select(sa.func.min(time)).add_columns(sa.func.max(time)), lambda r: r.one(), token)
     else:
         stmt = sa.select(select(sa.func.min(time)).scalar_subquery(), select(sa.func.max(time)).scalar_subquery())
-        low, high = query._run(stmt, lambda r: r.one(), token)
+        low, high = query.run(stmt, lambda r: r.one(), token)
     low, high = parse_stored(low), parse_stored(high)
     if not isinstance(low, datetime) or not isinstance(high, datetime):
         return None, None
@@ -335,11 +335,8 @@ def _case_counts(
     """One pass: GROUP BY bucket, outcome. Rows no outcome claims go to the default, else to "other"."""
     table = query.table
     time = table.sa_column(table.log_type.time_column)
-    raw: ColumnElement = time
-    if isinstance(time.type, SqliteTextTimestamp):
-        raw = sa.type_coerce(time, sa.String())
     start, end = edges[0], edges[-1]
-    bucket = _bucket_expr(table.source.dialect, raw, start, width.total_seconds()).label("bucket")
+    bucket = bucket_expr(table, start, width.total_seconds()).label("bucket")
     keys = [default.outcome.key if default else OTHER_KEY] + [p.outcome.key for p in others]
     if others:
         # Most severe first, as outcome_of marks rows; the slices are exclusive anyway.
@@ -354,7 +351,7 @@ def _case_counts(
     if parts:
         stmt = stmt.where(*parts)
     stmt = stmt.group_by(sa.text("1"), sa.text("2"))
-    rows = query._run(stmt, lambda r: r.all(), token)
+    rows = query.run(stmt, lambda r: r.all(), token)
     counts = {key: [0] * (len(edges) - 1) for key in keys}
     for index, slot, n in rows:
         if index is None or slot is None:
@@ -392,12 +389,12 @@ def _rowid_table(query: LogQuery, token: CancelToken) -> bool:
     if id_column is None or id_column.kind is not Kind.INT:
         return False
     info = sa.text("SELECT name, type, pk FROM pragma_table_info(:name)").bindparams(name=table.db_name)
-    rows = query._run(info, lambda r: r.all(), token)
+    rows = query.run(info, lambda r: r.all(), token)
     keys = [(name, str(type_).upper()) for name, type_, pk in rows if pk]
     if keys != [(id_column.db_name, "INTEGER")]:
         return False
     sql = sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :name").bindparams(name=table.db_name)
-    text = query._run(sql, lambda r: r.scalar(), token) or ""
+    text = query.run(sql, lambda r: r.scalar(), token) or ""
     return "WITHOUT ROWID" not in " ".join(str(text).upper().split())
 
 
@@ -417,7 +414,7 @@ def _outcome_values(query: LogQuery, piece: _Slice, token: CancelToken) -> tuple
         .distinct()
         .limit(_MAX_VALUES + 1)
     )
-    values = query._run(stmt, lambda r: [row[0] for row in r], token)
+    values = query.run(stmt, lambda r: [row[0] for row in r], token)
     if len(values) > _MAX_VALUES or any(v is None for v in values):
         return None
     return column.name, values
@@ -470,7 +467,7 @@ def _sqlite_totals(query: LogQuery, edges: list[datetime], token: CancelToken) -
     for i in range(0, len(rows), _VALUES_BATCH):
         batch = rows[i : i + _VALUES_BATCH]
         stmt = statement(len(batch))
-        for _k, n, first_id in query._run(stmt.params(_values_params(batch)), lambda r: r.all(), token):
+        for _k, n, first_id in query.run(stmt.params(_values_params(batch)), lambda r: r.all(), token):
             totals.append(int(n or 0))
             bounds.append(int(first_id))
     return totals[:-1], bounds
@@ -519,7 +516,7 @@ def _id_range_counts(
     for i in range(0, len(ranges), _VALUES_BATCH):
         batch = ranges[i : i + _VALUES_BATCH]
         stmt = statement(len(batch))
-        for k, *values in query._run(stmt.params(_values_params(batch)), lambda res: res.all(), token):
+        for k, *values in query.run(stmt.params(_values_params(batch)), lambda res: res.all(), token):
             for (key, _name, _values), n in zip(wanted, values):
                 counts[key][int(k)] = int(n or 0)
     return counts

@@ -13,10 +13,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from auditviewer.data.cancel import CancelToken
 from auditviewer.data.filters import Condition, condition_clause, parse_condition
 from auditviewer.data.insights.model import Params, RowLink
-from auditviewer.data.query import LogQuery, _bucket_expr
+from auditviewer.data.query import LogQuery, bucket_expr
 from auditviewer.data.source import LogTable
 from auditviewer.data.timeline import data_extent, time_window
-from auditviewer.data.timestamps import SqliteTextTimestamp, format_time, get_zone
+from auditviewer.data.timestamps import format_time, get_zone
 
 EPOCH = datetime(1970, 1, 1)
 _ID_SEGMENT = re.compile(r"/\d+(?=/|$)")
@@ -51,10 +51,6 @@ class Context:
     def time(self) -> sa.ColumnClause:
         return self.col(self.table.log_type.time_column)
 
-    def raw_time(self) -> ColumnElement:
-        time = self.time
-        return sa.type_coerce(time, sa.String()) if isinstance(time.type, SqliteTextTimestamp) else time
-
     def scan(self, name: str) -> ColumnElement:
         """A column to group by in one pass over the table.
 
@@ -69,7 +65,7 @@ class Context:
 
     def seconds(self, width: float = 1.0) -> ColumnElement:
         """Whole ``width``-second steps since 1970 (width 3600: the hour), computed in the database."""
-        return _bucket_expr(self.dialect, self.raw_time(), EPOCH, width)
+        return bucket_expr(self.table, EPOCH, width)
 
     def clause(self, *conditions: Condition | str) -> list[ColumnElement]:
         """The period and the given conditions, as SQL."""
@@ -98,11 +94,11 @@ class Context:
 
     def rows(self, stmt: sa.Executable) -> list[tuple[Any, ...]]:
         self.token.raise_if_cancelled()
-        return self.query._run(stmt, lambda r: [tuple(row) for row in r], self.token)
+        return self.query.run(stmt, lambda r: [tuple(row) for row in r], self.token)
 
     def scalar(self, stmt: sa.Executable) -> Any:
         self.token.raise_if_cancelled()
-        return self.query._run(stmt, lambda r: r.scalar(), self.token)
+        return self.query.run(stmt, lambda r: r.scalar(), self.token)
 
     # -- the period ---------------------------------------------------------------------
 
