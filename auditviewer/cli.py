@@ -21,7 +21,7 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditviewer import __version__
 from auditviewer.data.errors import AuditViewerError, FilterError, OutputError, UrlParameterError
@@ -32,6 +32,9 @@ from auditviewer.data.report import ReportOptions
 from auditviewer.data.secrets import RedactingFormatter, redact
 from auditviewer.data.source import Source, is_url, open_source
 from auditviewer.data.timestamps import get_zone, parse_duration, parse_user_range, parse_user_time
+
+if TYPE_CHECKING:
+    from auditviewer.data.export import PdfWriter
 
 log = logging.getLogger(__name__)
 
@@ -447,6 +450,7 @@ def _export(args: argparse.Namespace) -> int:
                 options=options,
                 progress=_rows_progress if sys.stderr.isatty() else None,
                 excel_safe=args.excel_safe,
+                pdf_writer=_pdf_writer() if args.format == "pdf" else None,
             )
             if sys.stderr.isatty():
                 print(file=sys.stderr)
@@ -495,6 +499,13 @@ def _insights(args: argparse.Namespace) -> int:
 def _say_notice(source: Source) -> None:
     if source.notice:
         print(f"auditviewer-cli: note: {source.notice}", file=sys.stderr)
+
+
+def _pdf_writer() -> PdfWriter:
+    """The page renderer (Qt's GUI module, no widgets, no display needed), loaded only for a PDF."""
+    from auditviewer.qt.report.painter import write_pdf
+
+    return write_pdf
 
 
 def _rows_progress(done: int) -> None:

@@ -1,9 +1,9 @@
 """Streaming a query's rows out in constant memory: CSV, JSON Lines, Excel, PDF.
 
 :func:`export` is the one entry the CLI and the window share. CSV and JSON
-Lines are written here; Excel by ``xlsx``; PDF by the Qt page renderer
-(``auditviewer.qt.report.painter``), imported by name only when a PDF is
-asked for, so this layer never loads Qt. Files are written through
+Lines are written here; Excel by ``xlsx``; PDF by the writer the caller hands
+in (``auditviewer.qt.report.painter.write_pdf``: pages are drawn with Qt, and
+this layer never loads Qt). Files are written through
 ``outfile``: a temporary file beside the target, renamed into place only when
 every row is written (a cancelled or failed export leaves no half-written file
 behind); a FIFO or device is written straight through; an output that is the
@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import importlib
 import io
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, tzinfo
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from auditviewer.data.cancel import CancelToken
 from auditviewer.data.logtypes import Kind
@@ -43,11 +42,25 @@ from auditviewer.data.timestamps import UTC, to_zone
 FORMATS = ("csv", "json", "xlsx", "pdf")
 #: Formats written as text, to a stream as well as to a file.
 TEXT_FORMATS = ("csv", "json")
-#: The module that draws PDF pages (needs Qt's GUI module; never imported by this layer's own imports).
-PDF_RENDERER = "auditviewer.qt.report.painter"
 Progress = Callable[[int], None]
 #: What a text cell begins with for Excel to take it as a formula (OWASP, "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class PdfWriter(Protocol):
+    """What draws a report into a PDF file and returns its pages: ``auditviewer.qt.report.painter.write_pdf``.
+
+    It calls ``progress(page, pages)`` as pages are done, stops with QueryCancelled when
+    ``cancelled()`` says so, and leaves the file in place only when it is complete.
+    """
+
+    def __call__(
+        self,
+        report: Report,
+        path: str | os.PathLike[str],
+        progress: Callable[[int, int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> int: ...
 
 
 def _time_text(value: datetime, zone: tzinfo) -> str:
@@ -165,6 +178,7 @@ def export(
     report: Report | None = None,
     excel_safe: bool = False,
     protect: Iterable[str | os.PathLike[str] | None] = (),
+    pdf_writer: PdfWriter | None = None,
 ) -> int:
     """Write the query's rows to ``target`` in ``fmt`` (one of :data:`FORMATS`). Returns the row count.
 
@@ -176,7 +190,8 @@ def export(
     ``excel_safe`` marks CSV text cells Excel would run as formulas (see the
     module). A file ``target`` is checked before anything runs
     (:func:`outfile.check_output`): never the database the query reads, nor a
-    file of ``protect`` (other open sources).
+    file of ``protect`` (other open sources). A PDF is drawn by ``pdf_writer``
+    (:class:`PdfWriter`), which a PDF export must be given.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; formats: {', '.join(FORMATS)}")
@@ -192,6 +207,8 @@ def export(
             return writer(query, out, zone, token, limit, progress, mask=mask, excel_safe=safe)
     if not isinstance(target, (str, os.PathLike)):
         raise ValueError(f"a {fmt} export needs a file to write, not a stream")
+    if fmt == "pdf" and pdf_writer is None:
+        raise ValueError("a pdf export needs a pdf_writer (auditviewer.qt.report.painter.write_pdf)")
     token = token or CancelToken()
     if report is None:
         options = (
@@ -204,15 +221,15 @@ def export(
         from auditviewer.data.xlsx import write_xlsx
 
         return write_xlsx(query, target, token=token, progress=progress, report=report)
-    renderer = importlib.import_module(PDF_RENDERER)
-    renderer.ensure_gui_app()
+    assert pdf_writer is not None  # checked above, before any work
+    rows = report.row_count
 
     def pages_done(page: int, pages: int) -> None:
         if progress is not None:
-            progress(report.row_count * page // max(pages, 1))
+            progress(rows * page // max(pages, 1))
 
-    renderer.write_pdf(report, target, progress=pages_done, cancelled=lambda: token.cancelled)
-    return report.row_count
+    pdf_writer(report, target, progress=pages_done, cancelled=lambda: token.cancelled)
+    return rows
 
 
 def to_text(query: LogQuery, fmt: str = "csv", **kwargs: Any) -> str:

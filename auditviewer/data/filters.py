@@ -16,7 +16,7 @@ condition is exactly the rows the plain one leaves out.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
 import sqlalchemy as sa
@@ -82,9 +82,6 @@ class Condition:
     def is_empty_check(self) -> bool:
         return self.op == "=" and not self.values
 
-    def negate(self) -> Condition:
-        return replace(self, negated=not self.negated)
-
     def text(self) -> str:
         """The condition back in the filter language."""
         values = ",".join(_quote_value(v) for v in self.values)
@@ -135,9 +132,6 @@ class Filter:
     def narrows_beyond_time(self) -> bool:
         """Whether anything but the time range narrows the rows."""
         return bool(self.active_conditions or self.search.strip() or self.business_unit is not None)
-
-    def with_conditions(self, *conditions: Condition) -> Filter:
-        return replace(self, conditions=self.conditions + conditions)
 
 
 @dataclass(frozen=True)

@@ -202,10 +202,6 @@ class Snapshot:
     def remove(self) -> None:
         self._finalizer()
 
-    @property
-    def removed(self) -> bool:
-        return not self._finalizer.alive
-
 
 def _remove_folder(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)

@@ -46,7 +46,6 @@ SHEET_ROWS = 1_048_576
 WIDTH_SAMPLE = 200
 MAX_CELL_TEXT = 32_767  # Excel's limit per cell
 MIN_WIDTH, MAX_WIDTH = 6, 60  # in characters
-DATE_FORMAT = "yyyy-mm-dd hh:mm:ss"
 # Characters XML 1.0 cannot hold; openpyxl refuses them. Shown as U+FFFD.
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")

@@ -47,7 +47,7 @@ from auditviewer.data.report import Report, ReportOptions, build_report
 from auditviewer.data.timestamps import zone_name
 from auditviewer.qt.models.plaintext import window_title
 from auditviewer.qt.models.tasks import TaskRunner
-from auditviewer.qt.report.painter import MARGINS, choose_orientation, paint_report
+from auditviewer.qt.report.painter import MARGINS, choose_orientation, paint_report, write_pdf
 from auditviewer.qt.widgets.msgbox import show_error
 
 if TYPE_CHECKING:
@@ -318,6 +318,7 @@ class ReportJob(QObject):
                 report=report,
                 excel_safe=self.excel_safe,
                 protect=self.protect,
+                pdf_writer=write_pdf,
             )
             self.rows_written = written
             return report
