@@ -199,12 +199,7 @@ def export(
         protect = [*protect, query.table.source.path]
         check_output(target, protect)
     if fmt in TEXT_FORMATS:
-        writer = WRITERS[fmt]
-        safe = excel_safe and fmt == "csv"
-        if not isinstance(target, (str, os.PathLike)):
-            return writer(query, target, zone, token, limit, progress, mask=mask, excel_safe=safe)
-        with atomic_output(target, "w", protect, encoding="utf-8-sig" if bom else "utf-8", newline="") as out:
-            return writer(query, out, zone, token, limit, progress, mask=mask, excel_safe=safe)
+        return _export_text(query, fmt, target, zone, token, limit, progress, bom, mask, excel_safe, protect)
     if not isinstance(target, (str, os.PathLike)):
         raise ValueError(f"a {fmt} export needs a file to write, not a stream")
     if fmt == "pdf" and pdf_writer is None:
@@ -221,14 +216,43 @@ def export(
         from auditviewer.data.xlsx import write_xlsx
 
         return write_xlsx(query, target, token=token, progress=progress, report=report)
-    assert pdf_writer is not None  # checked above, before any work
+    assert pdf_writer is not None  # refused above, before any work
+    return _export_pdf(report, target, pdf_writer, token, progress)
+
+
+def _export_text(
+    query: LogQuery,
+    fmt: str,
+    target: str | os.PathLike[str] | IO[str],
+    zone: tzinfo,
+    token: CancelToken | None,
+    limit: int | None,
+    progress: Progress | None,
+    bom: bool,
+    mask: bool,
+    excel_safe: bool,
+    protect: Iterable[str | os.PathLike[str] | None],
+) -> int:
+    """CSV or JSON Lines, to a stream as it is or to a file that appears only when complete."""
+    writer = WRITERS[fmt]
+    safe = excel_safe and fmt == "csv"
+    if not isinstance(target, (str, os.PathLike)):
+        return writer(query, target, zone, token, limit, progress, mask=mask, excel_safe=safe)
+    with atomic_output(target, "w", protect, encoding="utf-8-sig" if bom else "utf-8", newline="") as out:
+        return writer(query, out, zone, token, limit, progress, mask=mask, excel_safe=safe)
+
+
+def _export_pdf(
+    report: Report, target: str | os.PathLike[str], draw: PdfWriter, token: CancelToken, progress: Progress | None
+) -> int:
+    """The report drawn by ``draw``; progress in rows, as pages are done."""
     rows = report.row_count
 
     def pages_done(page: int, pages: int) -> None:
         if progress is not None:
             progress(rows * page // max(pages, 1))
 
-    pdf_writer(report, target, progress=pages_done, cancelled=lambda: token.cancelled)
+    draw(report, target, progress=pages_done, cancelled=lambda: token.cancelled)
     return rows
 
 

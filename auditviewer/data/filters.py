@@ -529,21 +529,7 @@ def describe(flt: Filter, table: LogTable | None = None, zone: tzinfo = UTC) -> 
 def _time_range_words(start: datetime | None, end: datetime | None, zone: tzinfo) -> str:
     """'from 1 Jun 2025 to 7 Jun 2025': an end at midnight names the last whole day it includes."""
     start_text = format_day(start, zone) if start else None
-    end_text = None
-    whole_day_end = False
-    if end is not None:
-        local_end = to_zone(end, zone)
-        if end == END_OF_TIME or (local_end.tzinfo is not zone and zone is not UTC and end.year > 5000):
-            # Clamped to the end of time, or past 9999 in the zone: up to the last day there is.
-            whole_day_end, end_text = True, day_text(END_OF_TIME.date())
-        else:
-            whole_day_end = (local_end.hour, local_end.minute, local_end.second, local_end.microsecond) == (
-                0,
-                0,
-                0,
-                0,
-            ) and local_end.date() > date.min
-            end_text = day_text(local_end.date() - timedelta(days=1)) if whole_day_end else format_day(end, zone)
+    whole_day_end, end_text = _end_words(end, zone) if end is not None else (False, None)
     if start_text and end_text:
         if whole_day_end and start_text == end_text:
             return f"is {start_text}"
@@ -551,6 +537,18 @@ def _time_range_words(start: datetime | None, end: datetime | None, zone: tzinfo
     if start_text:
         return f"from {start_text}"
     return f"up to {end_text}" if whole_day_end else f"before {end_text}"
+
+
+def _end_words(end: datetime, zone: tzinfo) -> tuple[bool, str]:
+    """Whether an exclusive end is a midnight in ``zone`` (then: the whole day before it, in words), else the end."""
+    local_end = to_zone(end, zone)
+    if end == END_OF_TIME or (local_end.tzinfo is not zone and zone is not UTC and end.year > 5000):
+        # Clamped to the end of time, or past 9999 in the zone: up to the last day there is.
+        return True, day_text(END_OF_TIME.date())
+    midnight = (local_end.hour, local_end.minute, local_end.second, local_end.microsecond) == (0, 0, 0, 0)
+    if midnight and local_end.date() > date.min:
+        return True, day_text(local_end.date() - timedelta(days=1))
+    return False, format_day(end, zone)
 
 
 def _span(delta: timedelta) -> str:

@@ -15,9 +15,11 @@ import os
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine.interfaces import ReflectedColumn
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -398,6 +400,7 @@ def _discover(source: Source) -> None:
 
 
 def _describe_table(source: Source, inspector: sa.Inspector, log_type: LogType, db_name: str) -> LogTable:
+    """A log table as the database has it: its columns (documented, then extra), indexes and key."""
     reflected = inspector.get_columns(db_name, schema=source.schema)
     by_lower = {c["name"].lower(): c for c in reflected}
     missing = [name for name in log_type.required_columns if name not in by_lower]
@@ -406,8 +409,17 @@ def _describe_table(source: Source, inspector: sa.Inspector, log_type: LogType, 
             f"{source.display_name}: table {db_name} lacks the required column"
             f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
         )
+    leading, id_unique = _index_facts(source, inspector, db_name, log_type.id_column)
+    columns = _columns(log_type, reflected, leading)
+    sa_columns = [sa.column(col.db_name, _sa_type(source, db_name, col, by_lower[col.name.lower()])) for col in columns]
+    table = sa.table(db_name, *sa_columns, schema=source.schema)
+    tiebreak = None if id_unique else _rowid_name(source, db_name, set(by_lower))
+    return LogTable(log_type, db_name, columns, table, source, tiebreak)
+
+
+def _index_facts(source: Source, inspector: sa.Inspector, db_name: str, id_name: str) -> tuple[set[str], bool]:
+    """The columns (lower case) that lead an index or the primary key, and whether ``id`` alone is unique."""
     leading = set()
-    id_name = log_type.id_column
     id_unique = False
     for index in inspector.get_indexes(db_name, schema=source.schema):
         cols = index.get("column_names") or []
@@ -418,7 +430,12 @@ def _describe_table(source: Source, inspector: sa.Inspector, log_type: LogType, 
     if pk:
         leading.add(pk[0].lower())
     id_unique = id_unique or [c.lower() for c in pk] == [id_name]
+    return leading, id_unique
 
+
+def _columns(log_type: LogType, reflected: list[ReflectedColumn], leading: set[str]) -> list[Column]:
+    """The documented columns the table has, in documented order, then its own extra columns."""
+    by_lower = {c["name"].lower(): c for c in reflected}
     columns: list[Column] = []
     for spec in log_type.columns:
         info = by_lower.get(spec.name)
@@ -440,21 +457,16 @@ def _describe_table(source: Source, inspector: sa.Inspector, log_type: LogType, 
                 extra=True,
             )
         )
+    return columns
 
-    sa_columns = []
-    for col in columns:
-        if col.kind is Kind.DATETIME:
-            type_: sa.types.TypeEngine = _timestamp_type(
-                source, db_name, col.db_name, by_lower[col.name.lower()]["type"]
-            )
-        elif col.kind is Kind.INT:
-            type_ = sa.BigInteger()  # values bound as BIGINT: PostgreSQL casts them to the column's type
-        else:
-            type_ = sa.String()
-        sa_columns.append(sa.column(col.db_name, type_))
-    table = sa.table(db_name, *sa_columns, schema=source.schema)
-    tiebreak = None if id_unique else _rowid_name(source, db_name, set(by_lower))
-    return LogTable(log_type, db_name, columns, table, source, tiebreak)
+
+def _sa_type(source: Source, db_name: str, col: Column, info: ReflectedColumn) -> sa.types.TypeEngine[Any]:
+    """How values of a column are bound and read: timestamps as the database stores them."""
+    if col.kind is Kind.DATETIME:
+        return _timestamp_type(source, db_name, col.db_name, info["type"])
+    if col.kind is Kind.INT:
+        return sa.BigInteger()  # values bound as BIGINT: PostgreSQL casts them to the column's type
+    return sa.String()
 
 
 def _rowid_name(source: Source, table: str, columns: set[str]) -> str | None:
