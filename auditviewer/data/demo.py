@@ -443,7 +443,8 @@ def _api(n: int, rng: np.random.Generator) -> Chunk:
     """A few integrations calling the API around the clock: ~4% 4xx, ~0.7% 5xx, two outages."""
     # Planted outages: two weekday hours when half the calls fail with 5xx and clients retry.
     spikes = [
-        d * 24 + h for d, h in zip(rng.choice(np.arange(30, DAYS - 5, 7), 2, replace=False), rng.integers(10, 15, 2))
+        d * 24 + h
+        for d, h in zip(rng.choice(np.arange(30, DAYS - 5, 7), 2, replace=False), rng.integers(10, 15, 2), strict=True)
     ]
     boost = np.ones(SPAN // 3600)
     boost[spikes] = 3.0
@@ -613,7 +614,7 @@ def _planted_logins(n: int, users: _Users, rng: np.random.Generator) -> list[Pla
     for k in range(3):  # a successful login from a country the user never used
         user, (c, st, ci, ip) = int(rng.integers(len(users.name))), FOREIGN[(k + 2) % 5]
         planted.append((at(), user, False, (c, st, ci), ip, users.ua[user, 1]))
-    planted[len(planted) // 2] = planted[len(planted) // 2][:5] + (HOSTILE_UA,)
+    planted[len(planted) // 2] = (*planted[len(planted) // 2][:5], HOSTILE_UA)
     return planted
 
 
@@ -639,7 +640,7 @@ def _login_dates(dates: list[str], users: list[int], failed: list[bool]) -> tupl
     last_failed: dict[int, str] = {}
     ok_date: list[str | None] = []
     lf_date: list[str | None] = []
-    for d, u, f in zip(dates, users, failed):
+    for d, u, f in zip(dates, users, failed, strict=True):
         lf_date.append(last_failed.get(u))
         ok_date.append(None if f else d)
         if f:
@@ -758,7 +759,7 @@ def _fill(con: sqlite3.Connection, table: str, n: int, chunk: Chunk, steps: _Ste
     con.execute("BEGIN")
     for start in range(0, n, CHUNK):
         stop = min(n, start + CHUNK)
-        con.executemany(sql, zip(range(start + 1, stop + 1), *chunk(start, stop)))
+        con.executemany(sql, zip(range(start + 1, stop + 1), *chunk(start, stop), strict=True))
         steps.rows_written(stop - start)
     con.execute("COMMIT")
     log.debug("%s: %d rows", table, n)

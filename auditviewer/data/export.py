@@ -155,7 +155,7 @@ def write_jsonl(
     dumps = json.JSONEncoder(ensure_ascii=False, default=str).encode
     cells = _Cells(query, zone, token, limit, progress, mask)
     for row in cells:
-        out.write(dumps(dict(zip(names, row))))
+        out.write(dumps(dict(zip(names, row, strict=True))))
         out.write("\n")
     return cells.count
 

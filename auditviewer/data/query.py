@@ -9,6 +9,7 @@ apart from fetching rows, and every call takes a :class:`CancelToken`.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -169,7 +170,7 @@ class LogQuery:
 
     def _past(self, key: Key, reverse: bool) -> ColumnElement:
         """Rows strictly after ``key`` in sort order (before it when ``reverse``)."""
-        parts = list(zip(self._parts, key))
+        parts = list(zip(self._parts, key, strict=True))
         # A NULL sort value: the NULL flag before it already ties, so compare on the rest.
         parts = [(p, v) for p, v in parts if v is not None]
         options, equal = [], []
@@ -315,13 +316,13 @@ class LogQuery:
             counts = self._range_counts(edges, where, token)
         else:
             counts = self._grouped_counts(edges, width, where, token)
-        return [Bucket(a, b, c) for a, b, c in zip(edges, edges[1:], counts)]
+        return [Bucket(a, b, c) for (a, b), c in zip(itertools.pairwise(edges), counts, strict=True)]
 
     def _range_counts(self, edges: list[datetime], where: ColumnElement | None, token: CancelToken | None) -> list[int]:
         time = self.table.sa_column(self.table.log_type.time_column)
         counts: list[int] = []
         batch = 64  # scalar subqueries per statement: one round trip per batch
-        bounds = list(zip(edges, edges[1:]))
+        bounds = list(itertools.pairwise(edges))
         for i in range(0, len(bounds), batch):
             subqueries = []
             for low, high in bounds[i : i + batch]:
@@ -375,24 +376,26 @@ class LogQuery:
         stmt = self._select(token, keys=False)
         if limit is not None:
             stmt = stmt.limit(limit)
-        with self._connection(token) as conn:
-            # Closed however the loop ends (done, cancelled, abandoned): an
-            # open server-side cursor would otherwise outlive the stream.
-            with conn.execution_options(stream_results=True, yield_per=batch).execute(stmt) as result:
-                raw_cursor = result.cursor
-                try:
-                    # A server's cancel may land after the rows left are already
-                    # fetched: check the token too, so a cancel always stops the stream.
-                    for partition in result.partitions():
-                        token.raise_if_cancelled()
-                        yield from partition
+        # The result is closed however the loop ends (done, cancelled, abandoned):
+        # an open server-side cursor would otherwise outlive the stream.
+        with (
+            self._connection(token) as conn,
+            conn.execution_options(stream_results=True, yield_per=batch).execute(stmt) as result,
+        ):
+            raw_cursor = result.cursor
+            try:
+                # A server's cancel may land after the rows left are already
+                # fetched: check the token too, so a cancel always stops the stream.
+                for partition in result.partitions():
                     token.raise_if_cancelled()
-                finally:
-                    # After a cancel the result cannot always close its server-side
-                    # cursor itself; close the driver's cursor before the connection goes.
-                    if raw_cursor is not None:
-                        with contextlib.suppress(Exception):
-                            raw_cursor.close()
+                    yield from partition
+                token.raise_if_cancelled()
+            finally:
+                # After a cancel the result cannot always close its server-side
+                # cursor itself; close the driver's cursor before the connection goes.
+                if raw_cursor is not None:
+                    with contextlib.suppress(Exception):
+                        raw_cursor.close()
 
 
 def bucket_expr(table: LogTable, start: datetime, seconds: float) -> ColumnElement:

@@ -25,6 +25,7 @@ otherwise (the activity timeline) it is counted as "Other".
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections.abc import Sequence
@@ -90,7 +91,7 @@ class Timeline:
     def totals(self) -> tuple[int, ...]:
         if not self.series:
             return (0,) * self.buckets
-        return tuple(sum(values) for values in zip(*(s.counts for s in self.series)))
+        return tuple(sum(values) for values in zip(*(s.counts for s in self.series), strict=True))
 
     @property
     def total(self) -> int:
@@ -483,7 +484,7 @@ def _id_range_counts(
     (ids are unique), whatever the order of the rows elsewhere. Otherwise (ids
     with gaps, or out of date order) None says: count another way.
     """
-    if any(b > c or c - b != n for b, c, n in zip(bounds, bounds[1:], totals)):
+    if any(b > c or c - b != n for (b, c), n in zip(itertools.pairwise(bounds), totals, strict=True)):
         log.info("%s: ids are not consecutive in date order; not counting by id ranges", query.table.db_name)
         return None
     table = query.table
@@ -517,7 +518,7 @@ def _id_range_counts(
         batch = ranges[i : i + _VALUES_BATCH]
         stmt = statement(len(batch))
         for k, *values in query.run(stmt.params(_values_params(batch)), lambda res: res.all(), token):
-            for (key, _name, _values), n in zip(wanted, values):
+            for (key, _name, _values), n in zip(wanted, values, strict=True):
                 counts[key][int(k)] = int(n or 0)
     return counts
 
@@ -531,10 +532,11 @@ def _values_cte(name: str, rows: int, *types: sa.types.TypeEngine) -> sa.CTE:
     """
     names = ("k", "lo", "hi")
     selects = [
-        sa.select(*(sa.bindparam(f"{n}{i}", type_=t).label(n) for n, t in zip(names, types))) for i in range(rows)
+        sa.select(*(sa.bindparam(f"{n}{i}", type_=t).label(n) for n, t in zip(names, types, strict=True)))
+        for i in range(rows)
     ]
     return (selects[0] if rows == 1 else sa.union_all(*selects)).cte(name)
 
 
 def _values_params(rows: Sequence[tuple[Any, Any, Any]]) -> dict[str, Any]:
-    return {f"{n}{i}": v for i, row in enumerate(rows) for n, v in zip(("k", "lo", "hi"), row)}
+    return {f"{n}{i}": v for i, row in enumerate(rows) for n, v in zip(("k", "lo", "hi"), row, strict=True)}

@@ -160,7 +160,7 @@ class LocalZone(tzinfo):
     def _local(dt: datetime) -> time.struct_time:
         naive = dt.replace(tzinfo=None)
         try:
-            return time.localtime(time.mktime(naive.timetuple()[:8] + (-1,)))
+            return time.localtime(time.mktime((*naive.timetuple()[:8], -1)))
         except (OverflowError, OSError, ValueError):  # before 1970 on some platforms
             return time.localtime()
 

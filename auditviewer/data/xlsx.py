@@ -195,7 +195,7 @@ def _text(value: str, ws: Any = None) -> Any:
 
 def _widths(labels: list[str], kinds: list[Kind], sample: list[list[Any]]) -> list[float]:
     widths = []
-    for i, (label, kind) in enumerate(zip(labels, kinds)):
+    for i, (label, kind) in enumerate(zip(labels, kinds, strict=True)):
         if kind is Kind.DATETIME:
             longest = 19
         else:

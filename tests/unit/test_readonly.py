@@ -114,7 +114,7 @@ def test_sqlite_refuses_writes_even_with_query_only_switched_off(sqlite_db: DbFa
         writer.close()
     before = _snapshot(db_path)
     with open_source(db_path) as source, source.engine.connect() as conn:
-        with pytest.raises(sa.exc.OperationalError, match="readonly|read-only|query_only"):
+        with pytest.raises(sa.exc.OperationalError, match=r"readonly|read-only|query_only"):
             conn.execute(sa.text("DELETE FROM api_logs"))
         conn.rollback()
         # Even with the first guard off, the file is opened read-only.
@@ -135,7 +135,7 @@ def test_writes_through_the_viewer_fail_on_every_backend(db: DbFactory) -> None:
             f"DELETE FROM {name}",
         ]
         for statement in statements:
-            with source.engine.connect() as conn, pytest.raises(sa.exc.DBAPIError, match="(?i)read.?only"):
+            with source.engine.connect() as conn, pytest.raises(sa.exc.DBAPIError, match=r"(?i)read.?only"):
                 conn.execute(sa.text(statement))
                 conn.commit()
         query = LogQuery(source.log("api"), sort=Sort("id", False), columns=["id", "status"])
@@ -377,7 +377,7 @@ def test_info_and_exports_say_the_file_was_read_from_a_private_copy(tmp_path: Pa
     db_path = journals.build_hot_journal(tmp_path)
     (tmp_path / "out").mkdir()
     assert main(["info", str(db_path)]) == 0
-    out, err = capsys.readouterr()
+    out, _err = capsys.readouterr()
     assert "rows:     1,000" in out
     assert (
         "note: crashed.db is read from a private copy, because its writer stopped mid-transaction (see "

@@ -58,7 +58,7 @@ def restricted(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple
 
 
 PANEL_ONLY = ["GRANT SELECT ON {schema}.panel_logs TO {role}"]
-SOME_API_COLUMNS = PANEL_ONLY + ["GRANT SELECT (id, date) ON {schema}.api_logs TO {role}"]
+SOME_API_COLUMNS = [*PANEL_ONLY, "GRANT SELECT (id, date) ON {schema}.api_logs TO {role}"]
 
 
 @pytest.mark.parametrize(

@@ -41,7 +41,7 @@ def _rate_chart(timeline: Timeline) -> Chart:
     for key in ("4xx", "5xx"):
         found = timeline.series_by_key(key)
         if found is not None:
-            values = tuple(100.0 * n / t if t else 0.0 for n, t in zip(found.counts, totals))
+            values = tuple(100.0 * n / t if t else 0.0 for n, t in zip(found.counts, totals, strict=True))
             series.append(ChartSeries(f"{found.label} (% of calls)", values, found.color))
     return Chart(
         "line", f"API error rate per {label_width(timeline.width)}", "% of calls", tuple(series), edges=timeline.edges
@@ -111,7 +111,7 @@ def _spikes(hourly: Timeline, threshold: float) -> list[Spike]:
     if five is None:
         return []
     spikes: list[Spike] = []
-    for k, (errors, total) in enumerate(zip(five.counts, hourly.totals)):
+    for k, (errors, total) in enumerate(zip(five.counts, hourly.totals, strict=True)):
         if errors >= SPIKE_MIN_ERRORS and total and errors / total >= threshold:
             start, end = hourly.edges[k], hourly.edges[k + 1]
             if spikes and spikes[-1][1] == start:

@@ -101,7 +101,7 @@ def _burst_details(ctx: Context, burst: Burst) -> None:
         .order_by(ctx.time, ctx.col("id"))
     )
     for *values, is_failure, at in ctx.rows(stmt):
-        row = dict(zip(names, values))
+        row = dict(zip(names, values, strict=True))
         if str(row[burst.column]) != burst.value:
             continue
         if is_failure and at <= burst.last:
@@ -130,10 +130,7 @@ def _who(burst: Burst) -> str:
 
 
 def _involved(burst: Burst) -> str:
-    if burst.column == "email":
-        text = plural(len(burst.others), "IP")
-    else:
-        text = plural(len(burst.others), "account")
+    text = plural(len(burst.others), "IP" if burst.column == "email" else "account")
     if burst.countries:
         text += " (" + ", ".join(c for c, _ in burst.countries.most_common(3)) + ")"
     return text
