@@ -154,13 +154,18 @@ def _window(state: _State) -> str:
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(state.folder / "settings"))
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "auditviewer"])
     from auditviewer.app import create_main_window
+    from auditviewer.qt.widgets.main_window import MainWindow
 
     win = create_main_window([str(state.database())])
     try:
-        sources = win.sources()  # type: ignore[attr-defined]
+        if not isinstance(win, MainWindow):
+            raise TypeError(f"the main window is a {type(win).__name__}")
+        sources = win.sources()
         if not sources:
             raise RuntimeError("the window did not open the database")
-        tab = win.open_log(sources[0].key, "api")  # type: ignore[attr-defined]
+        tab = win.open_log(sources[0].key, "api")
+        if tab is None:
+            raise RuntimeError("the window did not open the API log")
         deadline = time.monotonic() + 30
         while tab.model.total is None or tab.model.row_values(0) is None:
             app.processEvents()

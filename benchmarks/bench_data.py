@@ -17,22 +17,25 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import sqlalchemy as sa
 
+T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from auditviewer.data.demo import create_demo  # noqa: E402
-from auditviewer.data.export import write_csv  # noqa: E402
-from auditviewer.data.filters import Filter, parse_condition  # noqa: E402
-from auditviewer.data.query import LogQuery  # noqa: E402
-from auditviewer.data.source import open_source  # noqa: E402
+from auditviewer.data.demo import create_demo
+from auditviewer.data.export import write_csv
+from auditviewer.data.filters import Filter, parse_condition
+from auditviewer.data.query import LogQuery
+from auditviewer.data.source import open_source
 
 
-def best(fn: Callable[[], object], runs: int = 3) -> tuple[float, object]:
-    fn()
-    times, result = [], None
+def best(fn: Callable[[], T], runs: int = 3) -> tuple[float, T]:
+    """The fastest of ``runs`` timed calls (after one untimed warm-up), and what the last returned."""
+    result = fn()
+    times = []
     for _ in range(runs):
         start = time.perf_counter()
         result = fn()

@@ -21,13 +21,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import sqlalchemy as sa  # noqa: E402
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import sqlalchemy as sa
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings
+from PySide6.QtWidgets import QApplication
 
-from auditviewer.data.filters import parse_condition  # noqa: E402
-from auditviewer.data.source import open_source  # noqa: E402
-from benchmarks.bench_data import benchmark_parser, database, raw_sql, raw_time  # noqa: E402
+from auditviewer.data.filters import parse_condition
+from auditviewer.data.source import open_source
+from benchmarks.bench_data import benchmark_parser, database, raw_sql, raw_time
 
 
 def rss_mb() -> float:

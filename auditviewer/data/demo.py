@@ -264,11 +264,12 @@ def _clock() -> tuple[np.ndarray, np.ndarray]:
 
 def _dates(secs: np.ndarray) -> list[str]:
     days, tods = _clock()
-    return (days[secs // 86400] + tods[secs % 86400]).tolist()
+    dates: list[str] = (days[secs // 86400] + tods[secs % 86400]).tolist()
+    return dates
 
 
 def _timestamps(
-    n: int, rhythm: tuple[list[float], float], rng: np.random.Generator, boost: np.ndarray | None = None
+    n: int, rhythm: tuple[Sequence[float], float], rng: np.random.Generator, boost: np.ndarray | None = None
 ) -> np.ndarray:
     """Sorted seconds since the start, following an hourly and weekly rhythm with a slow growth."""
     profile, weekend = rhythm
@@ -284,7 +285,9 @@ def _timestamps(
     return secs
 
 
-def _pool(entries: Sequence[tuple], rng: np.random.Generator) -> tuple[list[str], np.ndarray, list[int]]:
+def _pool(
+    entries: Sequence[tuple[str, float, int]], rng: np.random.Generator
+) -> tuple[list[str], np.ndarray, list[int]]:
     """Expand url templates with ids into concrete urls; a few ids of each template are hot."""
     urls, weights, src = [], [], []
     for i, (template, weight, ids) in enumerate(entries):
@@ -380,15 +383,17 @@ class _Users:
     def slot(self, user: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Which of each user's places (0-2) a row comes from, by that user's habits."""
         u = rng.random(user.size)
-        return (u >= self.cum[user, 0]).astype(np.intp) + (u >= self.cum[user, 1])
+        slots: np.ndarray = (u >= self.cum[user, 0]).astype(np.intp) + (u >= self.cum[user, 1])
+        return slots
 
     def browser(self, user: np.ndarray, rng: np.random.Generator, second: float) -> np.ndarray:
         """Each user's usual browser, or their second one with probability ``second``."""
-        return self.ua[user, (rng.random(user.size) < second).astype(np.intp)]
+        browsers: np.ndarray = self.ua[user, (rng.random(user.size) < second).astype(np.intp)]
+        return browsers
 
 
 #: Builds the columns (after id) of rows [start, stop) of a table, in order.
-Chunk = Callable[[int, int], list[list]]
+Chunk = Callable[[int, int], list[list[Any]]]
 
 
 def _panel(n: int, users: _Users, rng: np.random.Generator) -> Chunk:
@@ -412,7 +417,7 @@ def _panel(n: int, users: _Users, rng: np.random.Generator) -> Chunk:
     )
     planted = {n // 3: (0, SCRIPT_URL), n // 2: (0, LONG_URL), 2 * n // 3: (5, HOSTILE_UA)}
 
-    def chunk(start: int, stop: int) -> list[list]:
+    def chunk(start: int, stop: int) -> list[list[Any]]:
         m = stop - start
         user = rng.choice(len(users.name), m, p=users.activity)
         page = rng.choice(len(urls), m, p=p)
@@ -457,7 +462,7 @@ def _api(n: int, rng: np.random.Generator) -> Chunk:
     ips, bus = _objects([c[0] for c in API_CALLERS]), np.array([c[1] for c in API_CALLERS])
     p4 = np.array([c[4] for c in API_CALLERS])
 
-    def chunk(start: int, stop: int) -> list[list]:
+    def chunk(start: int, stop: int) -> list[list[Any]]:
         m, s = stop - start, secs[start:stop]
         caller = rng.choice(len(API_CALLERS), m, p=[c[2] for c in API_CALLERS])
         entry = np.empty(m, dtype=np.intp)
@@ -521,7 +526,7 @@ def _sms(n: int, rng: np.random.Generator) -> Chunk:
     camp_a, camp_bu = _objects([c[0] for c in CAMPAIGNS]), np.array([c[1] for c in CAMPAIGNS])
     gateways, salt = _objects(GATEWAYS), np.uint64(rng.integers(0, 2**62))
 
-    def chunk(start: int, stop: int) -> list[list]:
+    def chunk(start: int, stop: int) -> list[list[Any]]:
         m, s = stop - start, secs[start:stop]
         ph = rng.integers(0, phones.size, m)
         pc = phone_country[ph]

@@ -85,16 +85,15 @@ class _Cells:
         self._rows = query.iter_rows(token, limit=limit)
         self._zone = zone
         self._progress = progress
-        columns = [query.table.column(name) for name in query.columns]
-        self._times = [i for i, column in enumerate(columns) if column.kind is Kind.DATETIME]  # type: ignore[union-attr]
-        self._mask = row_masker([c.spec.role for c in columns]) if mask else None  # type: ignore[union-attr]
+        columns = [query.table.require_column(name) for name in query.columns]
+        self._times = [i for i, column in enumerate(columns) if column.kind is Kind.DATETIME]
+        self._mask = row_masker([c.spec.role for c in columns]) if mask else None
 
     def __iter__(self) -> Iterator[Sequence[Any]]:
         zone, times, progress, mask = self._zone, self._times, self._progress, self._mask
-        for row in self._rows:
+        for fetched in self._rows:
             self.count += 1
-            if mask is not None:
-                row = mask(row)
+            row: Sequence[Any] = mask(fetched) if mask is not None else fetched
             if progress is not None and self.count % 10_000 == 0:
                 progress(self.count)
             if times:
@@ -259,5 +258,5 @@ def _export_pdf(
 def to_text(query: LogQuery, fmt: str = "csv", **kwargs: Any) -> str:
     """The export as a string, for small results (tests, clipboard)."""
     buffer = io.StringIO()
-    WRITERS[fmt](query, buffer, **kwargs)  # type: ignore[operator]
+    WRITERS[fmt](query, buffer, **kwargs)
     return buffer.getvalue()

@@ -23,6 +23,7 @@ from auditviewer.data.cancel import CancelToken
 from auditviewer.data.errors import FilterError, QueryCancelled, SourceError
 from auditviewer.data.filters import INT_MAX, Filter, Sort, validate, where_clause
 from auditviewer.data.source import LogTable, describe_db_error
+from auditviewer.data.sqltyping import AnyResult, AnySelect
 from auditviewer.data.timestamps import UTC, parse_stored
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ class Bucket:
 
 @dataclass(frozen=True)
 class _SortPart:
-    expr: ColumnElement
+    expr: ColumnElement[Any]
     descending: bool
 
 
@@ -74,7 +75,7 @@ class LogQuery:
         validate(table, self.filter, self.sort, zone)
         names = list(columns) if columns else table.column_names
         self.columns = tuple(table.require_column(n).name for n in names)
-        self._where: ColumnElement | None = None
+        self._where: ColumnElement[Any] | None = None
         self._where_ready = False
         self._parts = self._sort_parts()
 
@@ -84,7 +85,7 @@ class LogQuery:
     def engine(self) -> sa.Engine:
         return self.table.source.engine
 
-    def run(self, stmt: sa.Executable, fetch: Callable[[sa.CursorResult], T], token: CancelToken | None = None) -> T:
+    def run(self, stmt: sa.Executable, fetch: Callable[[AnyResult], T], token: CancelToken | None = None) -> T:
         """Run ``stmt`` (any statement about this log) and return what ``fetch`` makes of its result.
 
         ``token`` cancels it from another thread. Errors come back as the rest of
@@ -106,7 +107,7 @@ class LogQuery:
                 raise QueryCancelled("the query was cancelled") from exc
             raise SourceError(f"{self.table.source.display_name}: {describe_db_error(exc)}") from exc
 
-    def where(self, token: CancelToken | None = None) -> ColumnElement | None:
+    def where(self, token: CancelToken | None = None) -> ColumnElement[Any] | None:
         """The WHERE clause; resolves "last N days" against the newest row once."""
         if not self._where_ready:
             newest = self.newest(token) if self.filter.last is not None else None
@@ -142,7 +143,7 @@ class LogQuery:
             parts.append(_SortPart(sa.literal_column(tiebreak), desc))
         return parts
 
-    def _select(self, token: CancelToken | None, reverse: bool = False, keys: bool = True) -> sa.Select:
+    def _select(self, token: CancelToken | None, reverse: bool = False, keys: bool = True) -> AnySelect:
         cols = [self.table.sa_column(n).label(n) for n in self.columns]
         if keys:
             cols += [p.expr.label(f"_k{i}") for i, p in enumerate(self._parts)]
@@ -153,10 +154,10 @@ class LogQuery:
             order.append(part.expr.desc() if descending else part.expr.asc())
         return stmt.order_by(*order)
 
-    def _page(self, stmt: sa.Select, token: CancelToken | None, reverse: bool = False) -> Page:
+    def _page(self, stmt: AnySelect, token: CancelToken | None, reverse: bool = False) -> Page:
         width = len(self.columns)
 
-        def fetch(result: sa.CursorResult) -> Page:
+        def fetch(result: AnyResult) -> Page:
             rows, keys = [], []
             for row in result:
                 rows.append(tuple(row[:width]))
@@ -168,12 +169,13 @@ class LogQuery:
 
         return self.run(stmt, fetch, token)
 
-    def _past(self, key: Key, reverse: bool) -> ColumnElement:
+    def _past(self, key: Key, reverse: bool) -> ColumnElement[Any]:
         """Rows strictly after ``key`` in sort order (before it when ``reverse``)."""
         parts = list(zip(self._parts, key, strict=True))
         # A NULL sort value: the NULL flag before it already ties, so compare on the rest.
         parts = [(p, v) for p, v in parts if v is not None]
-        options, equal = [], []
+        options: list[ColumnElement[bool]] = []
+        equal: list[ColumnElement[bool]] = []
         for part, value in parts:
             forward = part.descending == reverse  # ascending in the walking direction
             options.append(sa.and_(*equal, part.expr > value if forward else part.expr < value))
@@ -255,7 +257,7 @@ class LogQuery:
 
     # -- counts ---------------------------------------------------------------------
 
-    def _narrowed(self, stmt: sa.Select, token: CancelToken | None) -> sa.Select:
+    def _narrowed(self, stmt: AnySelect, token: CancelToken | None) -> AnySelect:
         """``stmt`` with the filter's WHERE clause, if there is one."""
         where = self.where(token)
         return stmt.where(where) if where is not None else stmt
@@ -293,7 +295,7 @@ class LogQuery:
         end: datetime,
         width: timedelta,
         token: CancelToken | None = None,
-        extra: ColumnElement | None = None,
+        extra: ColumnElement[Any] | None = None,
     ) -> list[Bucket]:
         """Rows per time bucket [start + k*width, start + (k+1)*width) up to ``end``.
 
@@ -318,7 +320,9 @@ class LogQuery:
             counts = self._grouped_counts(edges, width, where, token)
         return [Bucket(a, b, c) for (a, b), c in zip(itertools.pairwise(edges), counts, strict=True)]
 
-    def _range_counts(self, edges: list[datetime], where: ColumnElement | None, token: CancelToken | None) -> list[int]:
+    def _range_counts(
+        self, edges: list[datetime], where: ColumnElement[Any] | None, token: CancelToken | None
+    ) -> list[int]:
         time = self.table.sa_column(self.table.log_type.time_column)
         counts: list[int] = []
         batch = 64  # scalar subqueries per statement: one round trip per batch
@@ -337,7 +341,7 @@ class LogQuery:
         return counts
 
     def _grouped_counts(
-        self, edges: list[datetime], width: timedelta, where: ColumnElement | None, token: CancelToken | None
+        self, edges: list[datetime], width: timedelta, where: ColumnElement[Any] | None, token: CancelToken | None
     ) -> list[int]:
         time = self.table.sa_column(self.table.log_type.time_column)
         start, end = edges[0], edges[-1]
@@ -398,7 +402,7 @@ class LogQuery:
                         raw_cursor.close()
 
 
-def bucket_expr(table: LogTable, start: datetime, seconds: float) -> ColumnElement:
+def bucket_expr(table: LogTable, start: datetime, seconds: float) -> ColumnElement[Any]:
     """The 0-based number of the ``seconds``-wide bucket from ``start`` that each row's time falls in.
 
     Computed in the database, on the time as stored.

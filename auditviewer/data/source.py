@@ -19,9 +19,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.engine.interfaces import ReflectedColumn
-from sqlalchemy.pool import QueuePool
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.engine.interfaces import DBAPIConnection, ReflectedColumn
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
+from sqlalchemy.sql.elements import ColumnElement, KeyedColumnElement
 
 from auditviewer.data.errors import FilterError, SchemaError, SourceError
 from auditviewer.data.logtypes import LOG_TYPES, ColumnSpec, Kind, LogType
@@ -68,7 +68,8 @@ class LogTable:
     log_type: LogType
     db_name: str
     columns: list[Column]
-    table: sa.TableClause
+    #: The table; for the activity timeline, a subquery over several.
+    table: sa.FromClause
     source: Source = field(repr=False)
     #: Where ``id`` is not a key (no primary key: repeated or NULL ids), the unique column that
     #: breaks ties in sort order, so paging meets every row once (SQLite's rowid); else None.
@@ -93,13 +94,13 @@ class LogTable:
             )
         return col
 
-    def sa_column(self, name: str) -> sa.ColumnClause:
+    def sa_column(self, name: str) -> KeyedColumnElement[Any]:
         col = self.column(name)
         if col is None:
             raise KeyError(name)
         return self.table.c[col.db_name]
 
-    def raw_column(self, name: str) -> ColumnElement:
+    def raw_column(self, name: str) -> ColumnElement[Any]:
         """A column as stored: SQLite's text timestamps stay text, so they compare (and sort) as the file has them.
 
         For keyset keys and time buckets; a filter compares with :meth:`sa_column`, whose type binds values.
@@ -111,11 +112,12 @@ class LogTable:
 
     @property
     def time(self) -> Column:
-        return self.column(self.log_type.time_column)  # type: ignore[return-value]
+        """The time axis; a required column, so every discovered table has it (and ``id``)."""
+        return self.require_column(self.log_type.time_column)
 
     @property
     def id(self) -> Column:
-        return self.column(self.log_type.id_column)  # type: ignore[return-value]
+        return self.require_column(self.log_type.id_column)
 
     @property
     def column_names(self) -> list[str]:
@@ -279,8 +281,7 @@ _decode_text = operator.methodcaller("decode", "utf-8", "replace")
 
 def _open_server(spec: str, url: URL, schema: str | None) -> Source:
     backend = url.get_backend_name()
-    # Given in the URL it has been checked to be a whole number of seconds (urlparams.py).
-    connect_args: dict[str, object] = {"connect_timeout": int(url.query.get("connect_timeout", CONNECT_TIMEOUT_S))}
+    connect_args: dict[str, object] = {"connect_timeout": _connect_timeout(url)}
     if backend == "postgresql":
         # Every transaction of every session is read-only, enforced by the server.
         connect_args["options"] = "-c default_transaction_read_only=on -c TimeZone=UTC"
@@ -298,6 +299,14 @@ def _open_server(spec: str, url: URL, schema: str | None) -> Source:
     return _discovered(source, mask_url(url))
 
 
+def _connect_timeout(url: URL) -> int:
+    """Seconds to wait for the server: the URL's own value (checked to be a whole number, urlparams.py)."""
+    value = url.query.get("connect_timeout")
+    if value is None:
+        return CONNECT_TIMEOUT_S
+    return int(value[-1] if isinstance(value, tuple) else value)
+
+
 def _discovered(source: Source, where: str) -> Source:
     """``source`` with its logs discovered; on any failure its connections are closed."""
     try:
@@ -311,10 +320,13 @@ def _discovered(source: Source, where: str) -> Source:
     return source
 
 
-def _mysql_session_utc(dbapi_connection, _record) -> None:
+def _mysql_session_utc(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     # TIMESTAMP columns and TIMESTAMPDIFF follow the session zone: make it UTC.
-    with dbapi_connection.cursor() as cur:
+    cur = dbapi_connection.cursor()
+    try:
         cur.execute("SET time_zone = '+00:00'")
+    finally:
+        cur.close()
 
 
 def permission_denied(exc: BaseException) -> bool:
@@ -322,7 +334,7 @@ def permission_denied(exc: BaseException) -> bool:
     orig = getattr(exc, "orig", None) or exc
     if getattr(orig, "sqlstate", None) == "42501":  # PostgreSQL: insufficient_privilege
         return True
-    args = getattr(orig, "args", ())
+    args: tuple[object, ...] = getattr(orig, "args", ())
     return bool(args) and args[0] in (1142, 1143)  # MySQL: SELECT command denied (table, column)
 
 
@@ -337,7 +349,7 @@ def _mysql_forget_lost_results(context: sa.engine.ExceptionContext) -> None:
     if conn is None or getattr(conn, "_sock", True) is not None:  # not pymysql, or still connected
         return
     for result in (getattr(cursor, "_result", None), getattr(conn, "_result", None)):
-        if getattr(result, "unbuffered_active", False):
+        if result is not None and getattr(result, "unbuffered_active", False):
             result.unbuffered_active = False
 
 
@@ -345,7 +357,7 @@ def describe_db_error(exc: BaseException) -> str:
     """The driver's own message, first line only, without SQL or parameters."""
     orig = getattr(exc, "orig", None) or exc
     text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-    args = getattr(orig, "args", ())
+    args: tuple[object, ...] = getattr(orig, "args", ())
     if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):  # pymysql: (code, text)
         text = f"{args[1].strip()} (MySQL error {args[0]})"
     if "malformed" in text or "not a database" in text:
@@ -361,7 +373,7 @@ def describe_db_error(exc: BaseException) -> str:
 # -- discovery ----------------------------------------------------------------
 
 
-def _column_kind(sa_type: sa.types.TypeEngine) -> Kind:
+def _column_kind(sa_type: sa.types.TypeEngine[Any]) -> Kind:
     if isinstance(sa_type, sa.Integer):
         return Kind.INT
     if isinstance(sa_type, (sa.DateTime, sa.Date)):
@@ -485,7 +497,9 @@ def _rowid_name(source: Source, table: str, columns: set[str]) -> str | None:
     return name
 
 
-def _timestamp_type(source: Source, table: str, column: str, reflected: sa.types.TypeEngine) -> sa.types.TypeEngine:
+def _timestamp_type(
+    source: Source, table: str, column: str, reflected: sa.types.TypeEngine[Any]
+) -> sa.types.TypeEngine[Any]:
     if source.dialect != "sqlite":
         return ServerTimestamp(with_timezone=bool(getattr(reflected, "timezone", False)))
     # Bind values in the very text form the file uses ("T" or " ", trailing "Z").

@@ -42,6 +42,7 @@ from auditviewer.data.filters import Condition, condition_clause, parse_conditio
 from auditviewer.data.logtypes import Kind, LogType, Outcome, Severity
 from auditviewer.data.query import LogQuery, bucket_expr
 from auditviewer.data.source import LogTable
+from auditviewer.data.sqltyping import AnySelect
 from auditviewer.data.timestamps import minus, parse_stored
 
 log = logging.getLogger(__name__)
@@ -187,7 +188,7 @@ def _slices(table: LogTable) -> tuple[_Slice | None, list[_Slice]]:
     return None, slices
 
 
-def _clause(table: LogTable, piece: _Slice) -> ColumnElement:
+def _clause(table: LogTable, piece: _Slice) -> ColumnElement[Any]:
     parts = [condition_clause(table, c) for c in piece.conditions]
     return parts[0] if len(parts) == 1 else sa.and_(*parts)
 
@@ -263,7 +264,7 @@ def data_extent(query: LogQuery, token: CancelToken | None = None) -> tuple[date
     time = table.sa_column(table.log_type.time_column)
     where = query.where(token)
 
-    def select(agg: Any) -> sa.Select:
+    def select(agg: Any) -> AnySelect:
         stmt = sa.select(agg).select_from(table.table)
         return stmt.where(where) if where is not None else stmt
 
@@ -330,7 +331,7 @@ def _case_counts(
     default: _Slice | None,
     others: list[_Slice],
     token: CancelToken,
-    restrict: ColumnElement | None = None,
+    restrict: ColumnElement[Any] | None = None,
     bounded: bool = True,
 ) -> dict[str, list[int]]:
     """One pass: GROUP BY bucket, outcome. Rows no outcome claims go to the default, else to "other"."""
@@ -342,7 +343,7 @@ def _case_counts(
     if others:
         # Most severe first, as outcome_of marks rows; the slices are exclusive anyway.
         whens = [(_clause(table, p), i) for i, p in reversed(list(enumerate(others, start=1)))]
-        outcome: ColumnElement = sa.case(*whens, else_=0)
+        outcome: ColumnElement[Any] = sa.case(*whens, else_=0)
     else:
         outcome = sa.literal(0)
     parts = [time >= start, time < end] if bounded else []
@@ -443,9 +444,9 @@ def _sqlite_totals(query: LogQuery, edges: list[datetime], token: CancelToken) -
     after_last = sa.select(sa.func.coalesce(sa.func.max(ident), 0) + 1).select_from(table.table).scalar_subquery()
     totals: list[int] = []
     bounds: list[int] = []
-    statements: dict[int, sa.Select] = {}  # one per batch size: built once, compiled once
+    statements: dict[int, AnySelect] = {}  # one per batch size: built once, compiled once
 
-    def statement(size: int) -> sa.Select:
+    def statement(size: int) -> AnySelect:
         if size not in statements:
             e = _values_cte("e", size, sa.Integer(), time.type, time.type)
             count = (
@@ -497,9 +498,9 @@ def _id_range_counts(
         wanted.append((piece.outcome.key, *found))
     counts = {key: [0] * (len(bounds) - 1) for key, _, _ in wanted}
     ranges = [(k, bounds[k], bounds[k + 1]) for k in range(len(bounds) - 1) if bounds[k] < bounds[k + 1]]
-    statements: dict[int, sa.Select] = {}
+    statements: dict[int, AnySelect] = {}
 
-    def statement(size: int) -> sa.Select:
+    def statement(size: int) -> AnySelect:
         if size not in statements:
             r = _values_cte("r", size, sa.Integer(), sa.Integer(), sa.Integer())
             columns = [
@@ -523,7 +524,7 @@ def _id_range_counts(
     return counts
 
 
-def _values_cte(name: str, rows: int, *types: sa.types.TypeEngine) -> sa.CTE:
+def _values_cte(name: str, rows: int, *types: sa.types.TypeEngine[Any]) -> sa.CTE:
     """``WITH name AS (SELECT :k0 AS k, :lo0 AS lo, :hi0 AS hi UNION ALL ...)``.
 
     Built from named parameters, not data, so that every batch of one size is

@@ -38,8 +38,8 @@ class Burst:
     last: datetime
     start_rn: int
     end_rn: int
-    others: Counter = field(default_factory=Counter)  # IPs of an e-mail's burst, e-mails of an IP's
-    countries: Counter = field(default_factory=Counter)
+    others: Counter[str] = field(default_factory=Counter)  # IPs of an e-mail's burst, e-mails of an IP's
+    countries: Counter[str] = field(default_factory=Counter)
     success: tuple[datetime, str, str, str] | None = None  # (when, e-mail, IP, country)
 
     @property
@@ -54,16 +54,16 @@ def find_bursts(ctx: Context, column: str) -> list[Burst]:
     """Runs of at least N failed logins within T minutes for one value of ``column``."""
     n, seconds = ctx.params.burst_failures, ctx.params.burst_minutes * 60
     key, time = ctx.col(column), ctx.time
-    over = {"partition_by": key, "order_by": (time, ctx.col("id"))}
+    order = (time, ctx.col("id"))
     secs = ctx.seconds()
     inner = (
         ctx.select(
             key.label("k"),
             time.label("at"),
             secs.label("secs"),
-            sa.func.lead(secs, n - 1).over(**over).label("nth_secs"),
-            sa.func.lead(time, n - 1, type_=time.type).over(**over).label("nth_at"),
-            sa.func.row_number().over(**over).label("rn"),
+            sa.func.lead(secs, n - 1).over(partition_by=key, order_by=order).label("nth_secs"),
+            sa.func.lead(time, n - 1, type_=time.type).over(partition_by=key, order_by=order).label("nth_at"),
+            sa.func.row_number().over(partition_by=key, order_by=order).label("rn"),
         )
         .where(*ctx.clause(*ctx.outcome("failed")), key.is_not(None))
         .subquery("failures")
