@@ -115,27 +115,27 @@ def main() -> int:
 
     plain = LogQuery(table)
     seconds, _ = best(lambda: plain.first(100))
-    report("first page (100 rows, newest first)", seconds, raw_sql(engine, plain._select(None).limit(100)))
+    report("first page (100 rows, newest first)", seconds, raw_sql(engine, plain.statement(100)))
     seconds, _ = best(lambda: plain.last(100))
-    report("last page (jump to end)", seconds, raw_sql(engine, plain._select(None, reverse=True).limit(100)))
+    report("last page (jump to end)", seconds, raw_sql(engine, plain.statement(100, reverse=True)))
     first = plain.first(100)
     seconds, _ = best(lambda: plain.after(first.keys[-1], 100))
     report(
         "next page by keyset",
         seconds,
-        raw_sql(engine, plain._select(None).where(plain._past(first.keys[-1], False)).limit(100)),
+        raw_sql(engine, plain.statement(100, past=first.keys[-1])),
     )
 
     indexed = LogQuery(table, Filter(conditions=(parse_condition("status>=500"),)))
     seconds, _ = best(lambda: indexed.first(100))
-    report("indexed filter status>=500: first page", seconds, raw_sql(engine, indexed._select(None).limit(100)))
+    report("indexed filter status>=500: first page", seconds, raw_sql(engine, indexed.statement(100)))
     seconds, n = best(lambda: indexed.count())
     count_sql = raw_sql(engine, sa.select(sa.func.count()).select_from(table.table).where(indexed.where()))
     report(f"indexed filter: count ({n:,})", seconds, count_sql)
 
     search = LogQuery(table, Filter(search="Transactionals"))
     seconds, _ = best(lambda: search.first(100), runs=1)
-    report("substring search: first page", seconds, raw_sql(engine, search._select(None).limit(100)))
+    report("substring search: first page", seconds, raw_sql(engine, search.statement(100)))
     seconds, n = best(lambda: search.count(), runs=1)
     report(
         f"substring search: count ({n:,})",

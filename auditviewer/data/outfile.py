@@ -281,12 +281,12 @@ def _give_mode(temp: Path, target: Path) -> None:
     try:
         mode = target.stat().st_mode & 0o777
     except OSError:
-        mode = 0o666 & ~_umask()
+        mode = 0o666 & ~current_umask()
     with contextlib.suppress(OSError):
         os.chmod(temp, mode)
 
 
-def _umask() -> int:
+def current_umask() -> int:
     """The process's umask, read without setting it (os.umask would race with other threads)."""
     with contextlib.suppress(OSError, ValueError), open("/proc/self/status", encoding="ascii") as status:
         for line in status:

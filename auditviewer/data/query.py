@@ -190,18 +190,33 @@ class LogQuery:
 
     # -- pages --------------------------------------------------------------------
 
+    def statement(
+        self, n: int, *, reverse: bool = False, past: Key | None = None, token: CancelToken | None = None
+    ) -> AnySelect:
+        """The SELECT of a page of ``n`` rows: the first ones, or the first past the row whose key is ``past``.
+
+        ``reverse`` walks from the end (``past``: rows before that row), newest
+        first for a log sorted oldest first. :meth:`first`, :meth:`last`,
+        :meth:`after` and :meth:`before` run it; it is public so the SQL can be
+        shown or timed as it is (benchmarks).
+        """
+        stmt = self._select(token, reverse=reverse)
+        if past is not None:
+            stmt = stmt.where(self._past(past, reverse=reverse))
+        return stmt.limit(n)
+
     def first(self, n: int, token: CancelToken | None = None) -> Page:
-        return self._page(self._select(token).limit(n), token)
+        return self._page(self.statement(n, token=token), token)
 
     def last(self, n: int, token: CancelToken | None = None) -> Page:
-        return self._page(self._select(token, reverse=True).limit(n), token, reverse=True)
+        return self._page(self.statement(n, reverse=True, token=token), token, reverse=True)
 
     def after(self, key: Key, n: int, token: CancelToken | None = None, skip: int = 0) -> Page:
-        stmt = self._select(token).where(self._past(key, reverse=False)).limit(n)
+        stmt = self.statement(n, past=key, token=token)
         return self._page(stmt.offset(skip) if skip else stmt, token)
 
     def before(self, key: Key, n: int, token: CancelToken | None = None, skip: int = 0) -> Page:
-        stmt = self._select(token, reverse=True).where(self._past(key, reverse=True)).limit(n)
+        stmt = self.statement(n, reverse=True, past=key, token=token)
         return self._page(stmt.offset(skip) if skip else stmt, token, reverse=True)
 
     def at(

@@ -15,6 +15,7 @@ from contextlib import closing
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -326,7 +327,7 @@ def test_copies_left_by_a_killed_run_are_swept(tmp_path: Path, monkeypatch: pyte
 def test_no_room_for_the_snapshot_is_refused_with_the_sizes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db_path = journals.build_wal(tmp_path)
     before = journals.fingerprint(tmp_path)
-    monkeypatch.setattr(sqlitefile.shutil, "disk_usage", lambda _p: shutil._ntuple_diskusage(10**9, 10**9, 5000))
+    monkeypatch.setattr(sqlitefile.shutil, "disk_usage", lambda _p: SimpleNamespace(total=10**9, used=10**9, free=5000))
     with pytest.raises(
         SourceError,
         match=r"live\.db needs a private copy to be read correctly .* has only "
