@@ -1,6 +1,6 @@
 """Data-layer timings on a big demo database, each beside raw sqlite3 running the same SQL.
 
-    python benchmarks/bench_data.py [--rows 10000000] [--db benchmarks/data/demo-10m.db]
+    python benchmarks/bench_data.py [--rows 10000000] [--db benchmarks/data/demo-10000000.db]
 
 The database is generated on first use (about three minutes for ten million
 API rows) and never committed. Every figure is the best of a few runs, after
