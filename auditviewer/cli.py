@@ -19,19 +19,23 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditviewer import __version__
 from auditviewer.data.errors import AuditViewerError, FilterError, OutputError, UrlParameterError
 from auditviewer.data.filters import INT_MAX, Filter, Sort, describe, parse_condition
-from auditviewer.data.logtypes import LOG_TYPES, log_type
+from auditviewer.data.logtypes import LOG_TYPES, LogType, log_type
 from auditviewer.data.outfile import check_output, remove_unfinished
 from auditviewer.data.report import ReportOptions
-from auditviewer.data.secrets import RedactingFormatter, redact
-from auditviewer.data.source import Source, is_url, open_source
+from auditviewer.data.secrets import RedactingFormatter, is_url, redact
+from auditviewer.data.source import Source, open_source
 from auditviewer.data.timestamps import get_zone, parse_duration, parse_user_range, parse_user_time
+
+if TYPE_CHECKING:
+    from auditviewer.data.export import PdfWriter
+    from auditviewer.data.query import LogQuery
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +80,10 @@ class Stopped(BaseException):
         self.signum = signum
 
 
+#: ``add_parser`` of the subcommands: makes the parser of one command.
+AddCommand = Callable[..., argparse.ArgumentParser]
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="auditviewer-cli",
@@ -87,8 +95,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"auditviewer {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add_command in (_add_info, _add_export, _add_demo, _add_insights, _add_selftest):
+        add_command(commands.add_parser)
+    return parser
 
-    info = commands.add_parser(
+
+def _add_info(add: AddCommand) -> None:
+    info = add(
         "info",
         help="log types, row counts, business units, date ranges, indexes",
         description="Describe what an exported database holds.",
@@ -96,7 +109,10 @@ def _parser() -> argparse.ArgumentParser:
     info.add_argument("source", help="a SQLite file or a database URL")
     info.add_argument("--json", action="store_true", help="print JSON instead of text")
 
-    export = commands.add_parser(
+
+def _add_export(add: AddCommand) -> None:
+    """``export``: which rows, in which format, where to."""
+    export = add(
         "export",
         help="write the rows of one log, filtered and sorted, to CSV, JSON Lines, Excel or PDF",
         description="Stream the filtered rows of one log to a file in constant memory: data (CSV, JSON Lines) "
@@ -140,6 +156,12 @@ def _parser() -> argparse.ArgumentParser:
         "so Excel shows them as text instead of running them as formulas (numbers are "
         "left as they are). Off by default: every cell is written as the database has it",
     )
+    _add_report_options(export)
+    export.add_argument("-o", "--output", required=True, metavar="FILE", help="output file, or - for stdout")
+
+
+def _add_report_options(export: argparse.ArgumentParser) -> None:
+    """What a report (pdf, xlsx) says and how it looks; --mask hides personal data in every format."""
     export.add_argument("--title", metavar="TEXT", help="report title (pdf, xlsx; default: the log and business unit)")
     export.add_argument(
         "--mask",
@@ -158,9 +180,10 @@ def _parser() -> argparse.ArgumentParser:
         "--portrait", dest="orientation", action="store_const", const="portrait", help="pdf: portrait pages"
     )
     export.add_argument("--sign-off", metavar="TEXT", help="pdf: a sign-off line at the end, e.g. 'Prepared by ...'")
-    export.add_argument("-o", "--output", required=True, metavar="FILE", help="output file, or - for stdout")
 
-    demo = commands.add_parser(
+
+def _add_demo(add: AddCommand) -> None:
+    demo = add(
         "demo",
         help="create a realistic demo database",
         description="Create a deterministic demo database in the exported format.",
@@ -174,7 +197,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     demo.add_argument("--force", action="store_true", help="replace the file if it exists")
-    insights = commands.add_parser(
+
+
+def _add_insights(add: AddCommand) -> None:
+    insights = add(
         "insights",
         help="what to look at first: failed-login bursts, new countries, error spikes, failing gateways",
         description="Print the findings of a source's overview, the same as the window's Overview, each with "
@@ -202,13 +228,15 @@ def _parser() -> argparse.ArgumentParser:
     insights.add_argument(
         "--tz", default="UTC", metavar="ZONE", help="time zone of business hours and of dates typed (default UTC)"
     )
-    commands.add_parser(
+
+
+def _add_selftest(add: AddCommand) -> None:
+    add(
         "selftest",
         help="check that this installation works (offscreen), exit 0 or say what failed",
         description="Open a generated database, query it, render a PDF page and "
         "import every bundled driver; exit 0 when all of it works.",
     )
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -223,18 +251,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, stopped: list[int]) -> int:
     source = getattr(args, "source", "") or ""
+    run_command = {"info": _info, "export": _export, "insights": _insights, "selftest": _selftest, "demo": _demo}
     try:
-        if args.command == "info":
-            return _info(args)
-        if args.command == "export":
-            return _export(args)
-        if args.command == "insights":
-            return _insights(args)
-        if args.command == "selftest":
-            from auditviewer import selftest
-
-            return selftest.run()
-        return _demo(args)
+        return run_command[args.command](args)
     except Stopped as exc:
         return _interrupted(exc.signum)
     except (UsageError, FilterError, OutputError, UrlParameterError) as exc:
@@ -402,9 +421,26 @@ def _end_of(text: str, zone: tzinfo) -> datetime:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from auditviewer.data.export import export
     from auditviewer.data.query import LogQuery
 
+    zone, kind, sort = _export_settings(args)
+    columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
+    _check_export_target(args)
+    with open_source(args.source) as source:
+        _say_notice(source)
+        table = source.log(kind.key)
+        flt = build_filter(source, args, zone)
+        query = LogQuery(table, flt, sort, columns, zone)
+        log.info("exporting %s where %s", kind.label, describe(flt, table, zone))
+        if args.output == "-":
+            _export_to_stdout(query, args, zone)
+        else:
+            _export_to_file(query, args, zone)
+    return 0
+
+
+def _export_settings(args: argparse.Namespace) -> tuple[tzinfo, LogType, Sort | None]:
+    """The time zone, the log type and the sort asked for; UsageError for any that does not read."""
     try:
         zone = get_zone(args.tz)
         kind = log_type(args.log)
@@ -413,45 +449,49 @@ def _export(args: argparse.Namespace) -> int:
         raise UsageError(str(exc).strip("'\"")) from None
     if args.limit is not None and not 0 <= args.limit <= INT_MAX:
         raise UsageError(f"--limit must be zero or more, at most {INT_MAX}")
-    columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
+    return zone, kind, sort
+
+
+def _check_export_target(args: argparse.Namespace) -> None:
+    """Refuse, before anything runs, an output the format cannot go to or that must not be written."""
     if args.format in ("xlsx", "pdf") and args.output == "-":
         raise UsageError(f"a {args.format} file cannot go to stdout; give a file name with -o")
     if args.excel_safe and args.format != "csv":
         raise UsageError("--excel-safe is for CSV only: JSON is never changed, and Excel files hold text as text")
     if args.output != "-":
-        # Before anything runs: a folder, a read-only file, the database itself (checked again once open).
+        # A folder, a read-only file, the database itself (checked again once open).
         check_output(args.output, protect=[] if is_url(args.source) else [args.source])
+
+
+def _export_to_stdout(query: LogQuery, args: argparse.Namespace, zone: tzinfo) -> None:
+    from auditviewer.data.export import export
+
+    export(query, args.format, sys.stdout, zone, limit=args.limit, mask=args.mask, excel_safe=args.excel_safe)
+    sys.stdout.flush()
+
+
+def _export_to_file(query: LogQuery, args: argparse.Namespace, zone: tzinfo) -> None:
+    from auditviewer.data.export import export
+
     options = ReportOptions(
         title=args.title, mask=args.mask, orientation=args.orientation or "auto", sign_off=args.sign_off, zone=zone
     )
-    with open_source(args.source) as source:
-        _say_notice(source)
-        table = source.log(kind.key)
-        flt = build_filter(source, args, zone)
-        query = LogQuery(table, flt, sort, columns, zone)
-        log.info("exporting %s where %s", kind.label, describe(flt, table, zone))
-        if args.output == "-":
-            n = export(
-                query, args.format, sys.stdout, zone, limit=args.limit, mask=args.mask, excel_safe=args.excel_safe
-            )
-            sys.stdout.flush()
-        else:
-            n = export(
-                query,
-                args.format,
-                args.output,
-                zone,
-                limit=args.limit,
-                bom=args.bom,
-                mask=args.mask,
-                options=options,
-                progress=_rows_progress if sys.stderr.isatty() else None,
-                excel_safe=args.excel_safe,
-            )
-            if sys.stderr.isatty():
-                print(file=sys.stderr)
-            print(f"wrote {n:,} rows to {args.output}", file=sys.stderr)
-    return 0
+    n = export(
+        query,
+        args.format,
+        args.output,
+        zone,
+        limit=args.limit,
+        bom=args.bom,
+        mask=args.mask,
+        options=options,
+        progress=_rows_progress if sys.stderr.isatty() else None,
+        excel_safe=args.excel_safe,
+        pdf_writer=_pdf_writer() if args.format == "pdf" else None,
+    )
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    print(f"wrote {n:,} rows to {args.output}", file=sys.stderr)
 
 
 # -- insights ------------------------------------------------------------------------
@@ -497,11 +537,18 @@ def _say_notice(source: Source) -> None:
         print(f"auditviewer-cli: note: {source.notice}", file=sys.stderr)
 
 
+def _pdf_writer() -> PdfWriter:
+    """The page renderer (Qt's GUI module, no widgets, no display needed), loaded only for a PDF."""
+    from auditviewer.qt.report.painter import write_pdf
+
+    return write_pdf
+
+
 def _rows_progress(done: int) -> None:
     print(f"\r{done:,} rows written", end="", file=sys.stderr, flush=True)
 
 
-# -- demo ----------------------------------------------------------------------------
+# -- demo and selftest -------------------------------------------------------------------
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -521,6 +568,12 @@ def _demo(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     print(f"created {path}", file=sys.stderr)
     return 0
+
+
+def _selftest(_args: argparse.Namespace) -> int:
+    from auditviewer import selftest
+
+    return selftest.run()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Data-layer timings on a big demo database, each beside raw sqlite3 running the same SQL.
 
-    python benchmarks/bench_data.py [--rows 10000000] [--db benchmarks/data/demo-10m.db]
+    python benchmarks/bench_data.py [--rows 10000000] [--db benchmarks/data/demo-10000000.db]
 
 The database is generated on first use (about three minutes for ten million
 API rows) and never committed. Every figure is the best of a few runs, after
@@ -17,22 +17,25 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import sqlalchemy as sa
 
+T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from auditviewer.data.demo import create_demo  # noqa: E402
-from auditviewer.data.export import write_csv  # noqa: E402
-from auditviewer.data.filters import Filter, parse_condition  # noqa: E402
-from auditviewer.data.query import LogQuery  # noqa: E402
-from auditviewer.data.source import open_source  # noqa: E402
+from auditviewer.data.demo import create_demo
+from auditviewer.data.export import write_csv
+from auditviewer.data.filters import Filter, parse_condition
+from auditviewer.data.query import LogQuery
+from auditviewer.data.source import open_source
 
 
-def best(fn: Callable[[], object], runs: int = 3) -> tuple[float, object]:
-    fn()
-    times, result = [], None
+def best(fn: Callable[[], T], runs: int = 3) -> tuple[float, T]:
+    """The fastest of ``runs`` timed calls (after one untimed warm-up), and what the last returned."""
+    result = fn()
+    times = []
     for _ in range(runs):
         start = time.perf_counter()
         result = fn()
@@ -112,27 +115,27 @@ def main() -> int:
 
     plain = LogQuery(table)
     seconds, _ = best(lambda: plain.first(100))
-    report("first page (100 rows, newest first)", seconds, raw_sql(engine, plain._select(None).limit(100)))
+    report("first page (100 rows, newest first)", seconds, raw_sql(engine, plain.statement(100)))
     seconds, _ = best(lambda: plain.last(100))
-    report("last page (jump to end)", seconds, raw_sql(engine, plain._select(None, reverse=True).limit(100)))
+    report("last page (jump to end)", seconds, raw_sql(engine, plain.statement(100, reverse=True)))
     first = plain.first(100)
     seconds, _ = best(lambda: plain.after(first.keys[-1], 100))
     report(
         "next page by keyset",
         seconds,
-        raw_sql(engine, plain._select(None).where(plain._past(first.keys[-1], False)).limit(100)),
+        raw_sql(engine, plain.statement(100, past=first.keys[-1])),
     )
 
     indexed = LogQuery(table, Filter(conditions=(parse_condition("status>=500"),)))
     seconds, _ = best(lambda: indexed.first(100))
-    report("indexed filter status>=500: first page", seconds, raw_sql(engine, indexed._select(None).limit(100)))
+    report("indexed filter status>=500: first page", seconds, raw_sql(engine, indexed.statement(100)))
     seconds, n = best(lambda: indexed.count())
     count_sql = raw_sql(engine, sa.select(sa.func.count()).select_from(table.table).where(indexed.where()))
     report(f"indexed filter: count ({n:,})", seconds, count_sql)
 
     search = LogQuery(table, Filter(search="Transactionals"))
     seconds, _ = best(lambda: search.first(100), runs=1)
-    report("substring search: first page", seconds, raw_sql(engine, search._select(None).limit(100)))
+    report("substring search: first page", seconds, raw_sql(engine, search.statement(100)))
     seconds, n = best(lambda: search.count(), runs=1)
     report(
         f"substring search: count ({n:,})",

@@ -21,13 +21,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import sqlalchemy as sa  # noqa: E402
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import sqlalchemy as sa
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings
+from PySide6.QtWidgets import QApplication, QLineEdit
 
-from auditviewer.data.filters import parse_condition  # noqa: E402
-from auditviewer.data.source import open_source  # noqa: E402
-from benchmarks.bench_data import benchmark_parser, database, raw_sql, raw_time  # noqa: E402
+from auditviewer.data.filters import parse_condition
+from auditviewer.data.source import open_source
+from benchmarks.bench_data import benchmark_parser, database, raw_sql, raw_time
 
 
 def rss_mb() -> float:
@@ -94,7 +94,7 @@ def main() -> int:
         """Visible rows loaded (by a query after t0) and painted since."""
 
         def ready() -> bool:
-            idle = not model._in_flight and not model._wanted and not model._fetch_timer.isActive()
+            idle = not model.busy
             loaded = loads[-1] > t0 or not expect_load
             return idle and loaded and visible_loaded() and watch.last_paint > max(t0, loads[-1])
 
@@ -113,19 +113,19 @@ def main() -> int:
         raw = f"{raw_time(path, sql) * 1000:9.1f} ms" if sql else ""
         print(f"{name:46} {ms:9.1f} ms {raw:>12}", flush=True)
 
-    line("open tab -> visible rows painted", settle(start), raw_sql(engine, query._select(None).limit(100)))
+    line("open tab -> visible rows painted", settle(start), raw_sql(engine, query.statement(100)))
     spin_until(app, lambda: model.total is not None)
     line(f"  (count known: {model.total:,} rows)", (time.perf_counter() - start) * 1000)
 
     t0 = time.perf_counter()
     tab.scrolling.jump_to_end()
-    line("Ctrl+End -> oldest rows painted", settle(t0), raw_sql(engine, query._select(None, reverse=True).limit(100)))
+    line("Ctrl+End -> oldest rows painted", settle(t0), raw_sql(engine, query.statement(100, reverse=True)))
 
     t0 = time.perf_counter()
     tab.add_condition(parse_condition("status>=500"))
     ms = settle(t0)
     q = model.query
-    line("indexed filter status>=500 -> rows painted", ms, raw_sql(engine, q._select(None).limit(100)))
+    line("indexed filter status>=500 -> rows painted", ms, raw_sql(engine, q.statement(100)))
     spin_until(app, lambda: model.total is not None)
     count_sql = raw_sql(engine, sa.select(sa.func.count()).select_from(q.table.table).where(q.where()))
     line(f"  count known ({model.total:,})", (time.perf_counter() - t0) * 1000, count_sql)
@@ -133,12 +133,12 @@ def main() -> int:
     tab.filter_bar.clear()
     spin_until(app, painted_after(time.perf_counter()))
     t0 = time.perf_counter()
-    search = tab.filter_bar._search
+    search = tab.findChild(QLineEdit, "searchBox")
     search.setText("Transactionals/12")
-    tab.filter_bar._on_search_timer_timeout()  # skip the typing pause
+    search.returnPressed.emit()  # Enter: no waiting for the typing pause
     ms = settle(t0)
     q = model.query
-    line("substring search -> first rows painted", ms, raw_sql(engine, q._select(None).limit(100)))
+    line("substring search -> first rows painted", ms, raw_sql(engine, q.statement(100)))
     spin_until(app, lambda: model.total is not None, timeout=600)
     count_sql = raw_sql(engine, sa.select(sa.func.count()).select_from(q.table.table).where(q.where()))
     line(f"  count known ({model.total:,})", (time.perf_counter() - t0) * 1000, count_sql)

@@ -17,13 +17,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from auditviewer.data.cancel import CancelToken  # noqa: E402
-from auditviewer.data.filters import Filter, parse_condition  # noqa: E402
-from auditviewer.data.insights import Params, run_step, steps_for  # noqa: E402
-from auditviewer.data.query import LogQuery  # noqa: E402
-from auditviewer.data.source import open_source  # noqa: E402
-from auditviewer.data.timeline import HOUR, compute_timeline  # noqa: E402
-from benchmarks.bench_data import benchmark_parser, best, database  # noqa: E402
+from auditviewer.data.cancel import CancelToken
+from auditviewer.data.filters import Filter, parse_condition
+from auditviewer.data.insights import Params, run_step, steps_for
+from auditviewer.data.query import LogQuery
+from auditviewer.data.source import open_source
+from auditviewer.data.timeline import HOUR, compute_timeline
+from benchmarks.bench_data import benchmark_parser, best, database
 
 
 def main() -> int:
@@ -45,7 +45,7 @@ def main() -> int:
         seconds, timeline = best(
             lambda f=flt, w=width: compute_timeline(LogQuery(api, f), width=w), runs=1 if "full scan" in name else 3
         )
-        print(f"  {name:56} {seconds:8.3f}  {timeline.buckets:7}  {timeline.strategy}")  # type: ignore[attr-defined]
+        print(f"  {name:56} {seconds:8.3f}  {timeline.buckets:7}  {timeline.strategy}")
 
     print(f"\n{'overview step':58} {'seconds':>8}  findings")
     steps, skipped = steps_for(source)

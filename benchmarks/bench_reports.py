@@ -51,10 +51,12 @@ def run_case(db: Path, fmt: str, rows: int, out_dir: Path) -> dict:
     from auditviewer.data.report import ReportOptions, build_report
     from auditviewer.data.source import open_source
 
+    pdf_writer = None
     if fmt == "pdf":
-        from auditviewer.qt.report.painter import ensure_gui_app
+        from auditviewer.qt.report.painter import ensure_gui_app, write_pdf
 
         ensure_gui_app()
+        pdf_writer = write_pdf
     baseline = status_kb("VmRSS")
     target = out_dir / f"bench.{fmt}"
     result: dict = {"format": fmt, "rows": rows}
@@ -66,7 +68,7 @@ def run_case(db: Path, fmt: str, rows: int, out_dir: Path) -> dict:
             report = build_report(query, ReportOptions(), limit=rows)
             result["prepare_s"] = time.perf_counter() - start
         start = time.perf_counter()
-        written = export(query, fmt, target, limit=rows, report=report)
+        written = export(query, fmt, target, limit=rows, report=report, pdf_writer=pdf_writer)
         result["write_s"] = time.perf_counter() - start
     result["written"] = written
     result["bytes"] = target.stat().st_size

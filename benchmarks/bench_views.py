@@ -23,11 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import QCoreApplication, QSettings  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QSettings
 
-from auditviewer.data import views as views_module  # noqa: E402
-from auditviewer.qt.models import settings as settings_module  # noqa: E402
-from auditviewer.qt.models.settings import Settings  # noqa: E402
+from auditviewer.data import views as views_module
+from auditviewer.qt.models import settings as settings_module
+from auditviewer.qt.models.settings import Settings
 
 SOURCE = "/data/exports/acme.db"
 

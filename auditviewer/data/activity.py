@@ -10,6 +10,7 @@ like any other log, because it only ever reads ``table.table`` and
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
@@ -17,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from auditviewer.data.errors import SchemaError
 from auditviewer.data.logtypes import API, LOGINS, PANEL, ColumnSpec, Kind, LogType, Outcome, Role, Severity
 from auditviewer.data.source import Column, LogTable, Source
+from auditviewer.data.sqltyping import AnySelect
 from auditviewer.data.timestamps import SqliteTextTimestamp
 
 log = logging.getLogger(__name__)
@@ -65,7 +67,7 @@ ACTIVITY = LogType(
 _OUTCOME_SOURCE = {PANEL.key: "api_method_status", API.key: "status", LOGINS.key: "login"}
 
 
-def _text_or_null(table: LogTable, name: str | None) -> ColumnElement:
+def _text_or_null(table: LogTable, name: str | None) -> ColumnElement[Any]:
     if name is None or not table.has(name):
         return sa.cast(sa.null(), sa.String())
     column = table.column(name)
@@ -74,7 +76,7 @@ def _text_or_null(table: LogTable, name: str | None) -> ColumnElement:
     return expr if column.kind is Kind.TEXT else sa.cast(expr, sa.String())
 
 
-def _date_type(tables: list[LogTable]) -> tuple[sa.types.TypeEngine, bool]:
+def _date_type(tables: list[LogTable]) -> tuple[sa.types.TypeEngine[Any], bool]:
     """One type for the merged dates, and whether SQLite text must be normalised first.
 
     SQLite files keep timestamps as text in the file's own form; should the logs
@@ -82,18 +84,19 @@ def _date_type(tables: list[LogTable]) -> tuple[sa.types.TypeEngine, bool]:
     then rewrites its dates to "YYYY-MM-DD HH:MM:SS" before the union.
     """
     types = [t.sa_column(t.log_type.time_column).type for t in tables]
-    if not all(isinstance(t, SqliteTextTimestamp) for t in types):
+    texts = [t for t in types if isinstance(t, SqliteTextTimestamp)]
+    if len(texts) < len(types):
         return types[0], False
-    forms = {(t.sep, t.suffix) for t in types}  # type: ignore[attr-defined]
+    forms = {(t.sep, t.suffix) for t in texts}
     if len(forms) == 1:
         return types[0], False
     return SqliteTextTimestamp(" ", ""), True
 
 
 def _branch(
-    table: LogTable, number: int, field: str, value: str, date_type: sa.types.TypeEngine, normalise: bool
-) -> sa.Select:
-    date: ColumnElement = table.sa_column(table.log_type.time_column)
+    table: LogTable, number: int, field: str, value: str, date_type: sa.types.TypeEngine[Any], normalise: bool
+) -> AnySelect:
+    date: ColumnElement[Any] = table.sa_column(table.log_type.time_column)
     if normalise:
         text = sa.func.replace(sa.type_coerce(date, sa.String()), "T", " ")
         date = sa.func.replace(text, "Z", "")

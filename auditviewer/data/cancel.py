@@ -18,12 +18,32 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from typing import Protocol, cast
 
 import sqlalchemy as sa
 
 from auditviewer.data.errors import QueryCancelled
 
 log = logging.getLogger(__name__)
+
+
+class _SqliteConnection(Protocol):
+    """What is used of a sqlite3 connection."""
+
+    def interrupt(self) -> None: ...
+    def set_progress_handler(self, handler: Callable[[], object] | None, n: int, /) -> None: ...
+
+
+class _PostgresConnection(Protocol):
+    """What is used of a psycopg connection (psycopg 3.2 adds ``cancel_safe``)."""
+
+    def cancel(self) -> None: ...
+
+
+class _MysqlConnection(Protocol):
+    """What is used of a PyMySQL connection."""
+
+    def thread_id(self) -> int: ...
 
 
 #: Waits between repeated cancel requests to a server, then every last one until the query ends.
@@ -62,7 +82,7 @@ class CancelToken:
     def attached(self, conn: sa.Connection) -> Iterator[None]:
         """While inside, ``cancel()`` interrupts whatever ``conn`` is running."""
         interrupt = _interrupter(conn)
-        raw = conn.connection.dbapi_connection
+        raw = cast(_SqliteConnection, conn.connection.dbapi_connection)  # used on SQLite only
         sqlite = conn.dialect.name == "sqlite"
         detached = None if sqlite else threading.Event()
         with self._lock:
@@ -96,11 +116,12 @@ def _interrupter(conn: sa.Connection) -> Callable[[], None]:
     raw = conn.connection.dbapi_connection
     dialect = conn.dialect.name
     if dialect == "sqlite":
-        return raw.interrupt  # thread-safe by design
+        return cast(_SqliteConnection, raw).interrupt  # thread-safe by design
     if dialect == "postgresql":
-        return getattr(raw, "cancel_safe", None) or raw.cancel
+        cancel: Callable[[], None] = getattr(raw, "cancel_safe", None) or cast(_PostgresConnection, raw).cancel
+        return cancel
     if dialect == "mysql":
-        thread_id = raw.thread_id()
+        thread_id = cast(_MysqlConnection, raw).thread_id()
         url = conn.engine.url
         return lambda: _mysql_kill(conn.dialect, url, thread_id)
     return lambda: log.warning("cancelling is not supported on %s", dialect)

@@ -14,9 +14,10 @@ import logging
 import os
 import sqlite3
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -263,11 +264,12 @@ def _clock() -> tuple[np.ndarray, np.ndarray]:
 
 def _dates(secs: np.ndarray) -> list[str]:
     days, tods = _clock()
-    return (days[secs // 86400] + tods[secs % 86400]).tolist()
+    dates: list[str] = (days[secs // 86400] + tods[secs % 86400]).tolist()
+    return dates
 
 
 def _timestamps(
-    n: int, rhythm: tuple[list[float], float], rng: np.random.Generator, boost: np.ndarray | None = None
+    n: int, rhythm: tuple[Sequence[float], float], rng: np.random.Generator, boost: np.ndarray | None = None
 ) -> np.ndarray:
     """Sorted seconds since the start, following an hourly and weekly rhythm with a slow growth."""
     profile, weekend = rhythm
@@ -283,7 +285,9 @@ def _timestamps(
     return secs
 
 
-def _pool(entries: Sequence[tuple], rng: np.random.Generator) -> tuple[list[str], np.ndarray, list[int]]:
+def _pool(
+    entries: Sequence[tuple[str, float, int]], rng: np.random.Generator
+) -> tuple[list[str], np.ndarray, list[int]]:
     """Expand url templates with ids into concrete urls; a few ids of each template are hot."""
     urls, weights, src = [], [], []
     for i, (template, weight, ids) in enumerate(entries):
@@ -297,52 +301,75 @@ def _pool(entries: Sequence[tuple], rng: np.random.Generator) -> tuple[list[str]
     return urls, w / w.sum(), src
 
 
+#: Where a user logs in from: (country, state, city, IP); no place for a VPN's private address.
+Place = tuple[str | None, str | None, str | None, str]
+
+
+def _email(name: str, rng: np.random.Generator) -> str:
+    """first.last at the customer's domain (or at an agency's, for some), without diacritics."""
+    plain = unicodedata.normalize("NFKD", name.replace("ł", "l").replace("Ł", "L"))
+    local = "".join(c for c in plain if not unicodedata.combining(c)).lower().replace(" ", ".")
+    domain = "pixel-agency.example.net" if rng.random() < 0.15 else "northwind.example.com"
+    return f"{local}@{domain}"
+
+
+def _places(country: str, office: str, rng: np.random.Generator) -> list[Place]:
+    """A user's usual places, most used first: work (the office or their own IP), maybe home, maybe a VPN."""
+    state, city = CITIES[country][0 if rng.random() < 0.6 else rng.integers(len(CITIES[country]))]
+    v4 = f"{rng.choice(IPV4[country])}.{rng.integers(1, 255)}.{rng.integers(1, 255)}"
+    own: list[Place] = [(country, state, city, office if rng.random() < 0.5 else v4)]
+    if rng.random() < 0.6:  # home broadband, sometimes IPv6
+        home = (
+            f"{IPV6[country]}:{rng.integers(1, 65536):x}:{rng.integers(1, 65536):x}::{rng.integers(1, 65536):x}"
+            if rng.random() < 0.35
+            else f"{rng.choice(IPV4[country])}.{rng.integers(1, 255)}.{rng.integers(1, 255)}"
+        )
+        own.append((country, state, city, home))
+    if rng.random() < 0.3:  # VPN: a private address that geolocation cannot place
+        vpn = (
+            f"10.20.{rng.integers(0, 255)}.{rng.integers(1, 255)}"
+            if rng.random() < 0.6
+            else f"192.168.1.{rng.integers(2, 255)}"
+        )
+        own.append((None, None, None, vpn))
+    return own
+
+
+def _place_arrays(places: list[list[Place]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per user and slot (0-2): the cumulative chance of using that place, its IP, its (country, state, city)."""
+    n = len(places)
+    cum = np.ones((n, 3))
+    ip, loc = np.empty((n, 3), dtype=object), np.empty((n, 3, 3), dtype=object)
+    for u, own in enumerate(places):
+        w = np.array([0.72, 0.23, 0.05][: len(own)])
+        cum[u, : len(own)] = np.cumsum(w / w.sum())
+        for s in range(3):
+            c, st, ci, address = own[min(s, len(own) - 1)]
+            ip[u, s], loc[u, s] = address, (c, st, ci)
+    return cum, ip, loc
+
+
 class _Users:
     """~40 recurring users, each with a home country, 1-3 usual places (IP + location) and browsers."""
 
     def __init__(self, rng: np.random.Generator) -> None:
-        self.name, self.email, bu, act = [], [], [], []
-        places: list[list[tuple]] = []
+        self.name: list[str] = []
+        self.email: list[str] = []
+        bu: list[int] = []
+        act: list[float] = []
+        places: list[list[Place]] = []
         offices = {c: f"{IPV4[c][0]}.{rng.integers(1, 255)}.{rng.integers(1, 255)}" for c in IPV4}
         for country, names in NAMES.items():
             for name in names.split(", "):
-                plain = unicodedata.normalize("NFKD", name.replace("ł", "l").replace("Ł", "L"))
-                local = "".join(c for c in plain if not unicodedata.combining(c)).lower().replace(" ", ".")
-                domain = "pixel-agency.example.net" if rng.random() < 0.15 else "northwind.example.com"
-                self.email.append(f"{local}@{domain}")
+                self.email.append(_email(name, rng))
                 self.name.append(name)
                 bu.append(int(rng.choice(HOME_BU[country])))
-                state, city = CITIES[country][0 if rng.random() < 0.6 else rng.integers(len(CITIES[country]))]
-                v4 = f"{rng.choice(IPV4[country])}.{rng.integers(1, 255)}.{rng.integers(1, 255)}"
-                own = [(country, state, city, offices[country] if rng.random() < 0.5 else v4)]
-                if rng.random() < 0.6:  # home broadband, sometimes IPv6
-                    home = (
-                        f"{IPV6[country]}:{rng.integers(1, 65536):x}:{rng.integers(1, 65536):x}"
-                        f"::{rng.integers(1, 65536):x}"
-                        if rng.random() < 0.35
-                        else f"{rng.choice(IPV4[country])}.{rng.integers(1, 255)}.{rng.integers(1, 255)}"
-                    )
-                    own.append((country, state, city, home))
-                if rng.random() < 0.3:  # VPN: a private address that geolocation cannot place
-                    vpn = (
-                        f"10.20.{rng.integers(0, 255)}.{rng.integers(1, 255)}"
-                        if rng.random() < 0.6
-                        else f"192.168.1.{rng.integers(2, 255)}"
-                    )
-                    own.append((None, None, None, vpn))
-                places.append(own)
+                places.append(_places(country, offices[country], rng))
                 act.append(1.0 / (len(act) + 1) ** 0.8)
         n = len(self.name)
         self.bu = np.array(bu)
         self.activity = rng.permutation(np.asarray(act)) / sum(act)
-        self.cum = np.ones((n, 3))
-        self.ip, self.loc = np.empty((n, 3), dtype=object), np.empty((n, 3, 3), dtype=object)
-        for u, own in enumerate(places):
-            w = np.array([0.72, 0.23, 0.05][: len(own)])
-            self.cum[u, : len(own)] = np.cumsum(w / w.sum())
-            for s in range(3):
-                c, st, ci, ip = own[min(s, len(own) - 1)]
-                self.ip[u, s], self.loc[u, s] = ip, (c, st, ci)
+        self.cum, self.ip, self.loc = _place_arrays(places)
         self.ua = (
             _objects(
                 [USER_AGENTS[i] for i in rng.integers(0, N_DESKTOP, n)]
@@ -356,15 +383,17 @@ class _Users:
     def slot(self, user: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Which of each user's places (0-2) a row comes from, by that user's habits."""
         u = rng.random(user.size)
-        return (u >= self.cum[user, 0]).astype(np.intp) + (u >= self.cum[user, 1])
+        slots: np.ndarray = (u >= self.cum[user, 0]).astype(np.intp) + (u >= self.cum[user, 1])
+        return slots
 
     def browser(self, user: np.ndarray, rng: np.random.Generator, second: float) -> np.ndarray:
         """Each user's usual browser, or their second one with probability ``second``."""
-        return self.ua[user, (rng.random(user.size) < second).astype(np.intp)]
+        browsers: np.ndarray = self.ua[user, (rng.random(user.size) < second).astype(np.intp)]
+        return browsers
 
 
 #: Builds the columns (after id) of rows [start, stop) of a table, in order.
-Chunk = Callable[[int, int], list[list]]
+Chunk = Callable[[int, int], list[list[Any]]]
 
 
 def _panel(n: int, users: _Users, rng: np.random.Generator) -> Chunk:
@@ -388,7 +417,7 @@ def _panel(n: int, users: _Users, rng: np.random.Generator) -> Chunk:
     )
     planted = {n // 3: (0, SCRIPT_URL), n // 2: (0, LONG_URL), 2 * n // 3: (5, HOSTILE_UA)}
 
-    def chunk(start: int, stop: int) -> list[list]:
+    def chunk(start: int, stop: int) -> list[list[Any]]:
         m = stop - start
         user = rng.choice(len(users.name), m, p=users.activity)
         page = rng.choice(len(urls), m, p=p)
@@ -419,7 +448,8 @@ def _api(n: int, rng: np.random.Generator) -> Chunk:
     """A few integrations calling the API around the clock: ~4% 4xx, ~0.7% 5xx, two outages."""
     # Planted outages: two weekday hours when half the calls fail with 5xx and clients retry.
     spikes = [
-        d * 24 + h for d, h in zip(rng.choice(np.arange(30, DAYS - 5, 7), 2, replace=False), rng.integers(10, 15, 2))
+        d * 24 + h
+        for d, h in zip(rng.choice(np.arange(30, DAYS - 5, 7), 2, replace=False), rng.integers(10, 15, 2), strict=True)
     ]
     boost = np.ones(SPAN // 3600)
     boost[spikes] = 3.0
@@ -432,7 +462,7 @@ def _api(n: int, rng: np.random.Generator) -> Chunk:
     ips, bus = _objects([c[0] for c in API_CALLERS]), np.array([c[1] for c in API_CALLERS])
     p4 = np.array([c[4] for c in API_CALLERS])
 
-    def chunk(start: int, stop: int) -> list[list]:
+    def chunk(start: int, stop: int) -> list[list[Any]]:
         m, s = stop - start, secs[start:stop]
         caller = rng.choice(len(API_CALLERS), m, p=[c[2] for c in API_CALLERS])
         entry = np.empty(m, dtype=np.intp)
@@ -496,7 +526,7 @@ def _sms(n: int, rng: np.random.Generator) -> Chunk:
     camp_a, camp_bu = _objects([c[0] for c in CAMPAIGNS]), np.array([c[1] for c in CAMPAIGNS])
     gateways, salt = _objects(GATEWAYS), np.uint64(rng.integers(0, 2**62))
 
-    def chunk(start: int, stop: int) -> list[list]:
+    def chunk(start: int, stop: int) -> list[list[Any]]:
         m, s = stop - start, secs[start:stop]
         ph = rng.integers(0, phones.size, m)
         pc = phone_country[ph]
@@ -528,9 +558,43 @@ def _sms(n: int, rng: np.random.Generator) -> Chunk:
     return chunk
 
 
+#: A planted login: (second, user, failed, (country, state, city), IP, user agent).
+Planted = tuple[int, int, bool, tuple[str | None, str | None, str | None], str, str]
+
+
 def _logins(n: int, users: _Users, rng: np.random.Generator) -> Chunk:
     """Background logins (~8% typos) plus planted incidents, merged in time order."""
-    planted: list[tuple] = []  # (second, user, failed, (country, state, city), ip, user agent)
+    planted = _planted_logins(n, users, rng)[:n]
+    secs, cols = _background_logins(max(n - len(planted), 0), users, rng)
+    for _t, user, fails, (country, state, city), ip, ua in planted:
+        for col, v in zip(cols, (user, fails, country, state, city, ip, ua), strict=True):
+            col.append(v)
+    secs = np.concatenate([secs, np.array([p[0] for p in planted], dtype=np.int64)])
+    order = np.argsort(secs, kind="stable")
+    user_o, failed, country_o, state_o, city_o, ip_o, ua_o = (_objects(c)[order].tolist() for c in cols)
+    dates = _dates(secs[order])
+    ok_date, lf_date = _login_dates(dates, user_o, failed)
+    bu = users.bu[np.asarray(user_o, dtype=np.intp)].tolist()
+    rows = [
+        bu,
+        dates,
+        [users.name[u] for u in user_o],
+        [users.email[u] for u in user_o],
+        ["failed" if f else "successful" for f in failed],
+        ok_date,
+        lf_date,
+        country_o,
+        state_o,
+        city_o,
+        ip_o,
+        ua_o,
+    ]
+    return lambda start, stop: [c[start:stop] for c in rows]
+
+
+def _planted_logins(n: int, users: _Users, rng: np.random.Generator) -> list[Planted]:
+    """Incidents for the overview to find: failed-login bursts, password guessing, new countries."""
+    planted: list[Planted] = []
 
     def at() -> int:
         return int(rng.integers(0, SPAN - 3600))
@@ -555,14 +619,17 @@ def _logins(n: int, users: _Users, rng: np.random.Generator) -> Chunk:
     for k in range(3):  # a successful login from a country the user never used
         user, (c, st, ci, ip) = int(rng.integers(len(users.name))), FOREIGN[(k + 2) % 5]
         planted.append((at(), user, False, (c, st, ci), ip, users.ua[user, 1]))
-    planted[len(planted) // 2] = planted[len(planted) // 2][:5] + (HOSTILE_UA,)
+    planted[len(planted) // 2] = (*planted[len(planted) // 2][:5], HOSTILE_UA)
+    return planted
 
-    m = max(n - len(planted), 0)
-    secs_bg = _timestamps(m, OFFICE, rng)
+
+def _background_logins(m: int, users: _Users, rng: np.random.Generator) -> tuple[np.ndarray, list[list[Any]]]:
+    """``m`` everyday logins: their seconds, and [user, failed, country, state, city, IP, user agent] as columns."""
+    secs = _timestamps(m, OFFICE, rng)
     user = rng.choice(len(users.name), m, p=users.activity)
     slot = users.slot(user, rng)
     loc = users.loc[user, slot]
-    cols = [
+    return secs, [
         user.tolist(),
         (rng.random(m) < 0.08).tolist(),
         loc[:, 0].tolist(),
@@ -571,36 +638,19 @@ def _logins(n: int, users: _Users, rng: np.random.Generator) -> Chunk:
         users.ip[user, slot].tolist(),
         users.browser(user, rng, 0.2).tolist(),
     ]
-    for t, u, f, (c, st, ci), ip, ua in planted[:n]:
-        for col, v in zip(cols, (u, f, c, st, ci, ip, ua)):
-            col.append(v)
-    secs = np.concatenate([secs_bg, np.array([p[0] for p in planted[:n]], dtype=np.int64)])
-    order = np.argsort(secs, kind="stable")
-    user_o, failed, country, state, city, ip, ua = (_objects(c)[order].tolist() for c in cols)
-    dates = _dates(secs[order])
+
+
+def _login_dates(dates: list[str], users: list[int], failed: list[bool]) -> tuple[list[str | None], list[str | None]]:
+    """successful_login_date (the row's own date when it succeeded) and the user's last failure before it."""
     last_failed: dict[int, str] = {}
-    ok_date, lf_date = [], []
-    for d, u, f in zip(dates, user_o, failed):
+    ok_date: list[str | None] = []
+    lf_date: list[str | None] = []
+    for d, u, f in zip(dates, users, failed, strict=True):
         lf_date.append(last_failed.get(u))
         ok_date.append(None if f else d)
         if f:
             last_failed[u] = d
-    bu = users.bu[np.asarray(user_o, dtype=np.intp)].tolist()
-    rows = [
-        bu,
-        dates,
-        [users.name[u] for u in user_o],
-        [users.email[u] for u in user_o],
-        ["failed" if f else "successful" for f in failed],
-        ok_date,
-        lf_date,
-        country,
-        state,
-        city,
-        ip,
-        ua,
-    ]
-    return lambda start, stop: [c[start:stop] for c in rows]
+    return ok_date, lf_date
 
 
 def table_sizes(rows: int) -> dict[str, int]:
@@ -614,7 +664,7 @@ def table_sizes(rows: int) -> dict[str, int]:
 
 
 def create_demo(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     rows: int = 200_000,
     seed: int = 1,
     progress: Callable[[int, int], None] | None = None,
@@ -644,59 +694,86 @@ def create_demo(
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} already exists; choose another name or allow overwriting it")
     sizes = table_sizes(rows)
-    total, done = sum(sizes.values()), 0
-
-    def check() -> None:
-        if cancelled is not None and cancelled():
-            raise DemoCancelled("demo database creation was cancelled")
-
-    def step(n: int) -> None:
-        nonlocal done
-        done += n
-        if progress is not None:
-            progress(done, total)
-        check()
-
-    log.info("creating demo database %s (%d rows, seed %d)", target, total, seed)
+    steps = _Steps(sum(sizes.values()), progress, cancelled)
+    log.info("creating demo database %s (%d rows, seed %d)", target, steps.total, seed)
     with atomic_path(target) as tmp:
         con = sqlite3.connect(tmp, isolation_level=None)
         try:
-            for pragma in (
-                "journal_mode=OFF",
-                "synchronous=OFF",
-                "locking_mode=EXCLUSIVE",
-                "cache_size=-262144",
-                "temp_store=MEMORY",
-            ):
-                con.execute(f"PRAGMA {pragma}")
-            con.execute("CREATE TABLE business_units(id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
-            con.executemany("INSERT INTO business_units VALUES (?, ?)", BUSINESS_UNITS)
-            for table, columns in SCHEMA.items():
-                con.execute(f"CREATE TABLE {table}({_COMMON}, {columns})")
-            users = _Users(np.random.default_rng([seed, 0]))
-            makers = {
-                "panel_logs": lambda n, r: _panel(n, users, r),
-                "api_logs": _api,
-                "sms_logs": _sms,
-                "user_logins": lambda n, r: _logins(n, users, r),
-            }
-            for k, (table, make) in enumerate(makers.items(), start=1):
-                n, chunk = sizes[table], make(sizes[table], np.random.default_rng([seed, k]))
-                sql = f"INSERT INTO {table} VALUES ({', '.join('?' * (SCHEMA[table].count(',') + 4))})"
-                con.execute("BEGIN")
-                for start in range(0, n, CHUNK):
-                    stop = min(n, start + CHUNK)
-                    con.executemany(sql, zip(range(start + 1, stop + 1), *chunk(start, stop)))
-                    step(stop - start)
-                con.execute("COMMIT")
-                log.debug("%s: %d rows", table, n)
-            for table, columns in INDEXES.items():
-                for column in columns:
-                    con.execute(f"CREATE INDEX idx_{table}_{column} ON {table}({column})")
-                    check()
-            con.execute("PRAGMA analysis_limit=1000")
-            con.execute("ANALYZE")
+            _create_tables(con)
+            for table, chunk in _makers(sizes, seed):
+                _fill(con, table, sizes[table], chunk, steps)
+            _create_indexes(con, steps)
         finally:
             con.close()
     log.info("demo database ready: %s", target)
     return target
+
+
+class _Steps:
+    """Rows written so far, told to ``progress``; ``cancelled`` asked after every step."""
+
+    def __init__(
+        self, total: int, progress: Callable[[int, int], None] | None, cancelled: Callable[[], bool] | None
+    ) -> None:
+        self.total, self.done = total, 0
+        self._progress, self._cancelled = progress, cancelled
+
+    def check(self) -> None:
+        if self._cancelled is not None and self._cancelled():
+            raise DemoCancelled("demo database creation was cancelled")
+
+    def rows_written(self, n: int) -> None:
+        self.done += n
+        if self._progress is not None:
+            self._progress(self.done, self.total)
+        self.check()
+
+
+def _create_tables(con: sqlite3.Connection) -> None:
+    """Fast settings for a file nobody reads yet, the business units and the empty log tables."""
+    for pragma in (
+        "journal_mode=OFF",
+        "synchronous=OFF",
+        "locking_mode=EXCLUSIVE",
+        "cache_size=-262144",
+        "temp_store=MEMORY",
+    ):
+        con.execute(f"PRAGMA {pragma}")
+    con.execute("CREATE TABLE business_units(id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+    con.executemany("INSERT INTO business_units VALUES (?, ?)", BUSINESS_UNITS)
+    for table, columns in SCHEMA.items():
+        con.execute(f"CREATE TABLE {table}({_COMMON}, {columns})")
+
+
+def _makers(sizes: dict[str, int], seed: int) -> Iterator[tuple[str, Chunk]]:
+    """Each table with the maker of its rows, each table's random numbers a stream of its own."""
+    users = _Users(np.random.default_rng([seed, 0]))
+    makers: dict[str, Callable[[int, np.random.Generator], Chunk]] = {
+        "panel_logs": lambda n, r: _panel(n, users, r),
+        "api_logs": _api,
+        "sms_logs": _sms,
+        "user_logins": lambda n, r: _logins(n, users, r),
+    }
+    for k, (table, make) in enumerate(makers.items(), start=1):
+        yield table, make(sizes[table], np.random.default_rng([seed, k]))
+
+
+def _fill(con: sqlite3.Connection, table: str, n: int, chunk: Chunk, steps: _Steps) -> None:
+    """Rows 1..n of ``table``, inserted CHUNK rows at a time in one transaction."""
+    sql = f"INSERT INTO {table} VALUES ({', '.join('?' * (SCHEMA[table].count(',') + 4))})"
+    con.execute("BEGIN")
+    for start in range(0, n, CHUNK):
+        stop = min(n, start + CHUNK)
+        con.executemany(sql, zip(range(start + 1, stop + 1), *chunk(start, stop), strict=True))
+        steps.rows_written(stop - start)
+    con.execute("COMMIT")
+    log.debug("%s: %d rows", table, n)
+
+
+def _create_indexes(con: sqlite3.Connection, steps: _Steps) -> None:
+    for table, columns in INDEXES.items():
+        for column in columns:
+            con.execute(f"CREATE INDEX idx_{table}_{column} ON {table}({column})")
+            steps.check()
+    con.execute("PRAGMA analysis_limit=1000")
+    con.execute("ANALYZE")

@@ -286,7 +286,7 @@ def _location(row: Mapping[str, Any]) -> str:
 
 def _summary_panel(row: Mapping[str, Any], zone: tzinfo) -> list[Field]:
     url = _field("URL", _text(row.get("url"), zone))
-    return _method(row) + [url, _api_method_status(row.get("api_method_status"))] + _who(row) + _browser(row)
+    return [*_method(row), url, _api_method_status(row.get("api_method_status")), *_who(row), *_browser(row)]
 
 
 def _summary_api(row: Mapping[str, Any], zone: tzinfo) -> list[Field]:
@@ -306,18 +306,16 @@ def _summary_sms(row: Mapping[str, Any], zone: tzinfo) -> list[Field]:
 
 
 def _summary_logins(row: Mapping[str, Any], zone: tzinfo) -> list[Field]:
-    return (
-        [
-            _login_outcome(row.get("login")),
-            _time("Attempt time", row, "date", zone),
-            _time("Successful login date", row, "successful_login_date", zone),
-            _time("Last failed login date", row, "last_failed_login_date", zone),
-            _field("Name", _text(row.get("name"), zone)),
-        ]
-        + _who(row)
-        + [_field("Location", _location(row))]
-        + _browser(row)
-    )
+    return [
+        _login_outcome(row.get("login")),
+        _time("Attempt time", row, "date", zone),
+        _time("Successful login date", row, "successful_login_date", zone),
+        _time("Last failed login date", row, "last_failed_login_date", zone),
+        _field("Name", _text(row.get("name"), zone)),
+        *_who(row),
+        _field("Location", _location(row)),
+        *_browser(row),
+    ]
 
 
 def _summary_activity(row: Mapping[str, Any], zone: tzinfo) -> list[Field]:
@@ -382,7 +380,7 @@ def login_context(
     page = LogQuery(table, upto, Sort("date", True), columns).first(limit, token)
     attempts = []
     for values in page.rows:
-        record = dict(zip(page.columns, values))
+        record = dict(zip(page.columns, values, strict=True))
         attempts.append((record["date"], _text(record["login"], UTC), _text(record.get("remote_ip"), UTC)))
     failed = Condition("login", "=", ("successful",), negated=True)  # as the "failed" outcome says
     before = Filter(conditions=(same_user, failed), time_from=when - timedelta(hours=24), time_to=when)

@@ -1,9 +1,9 @@
 """Streaming a query's rows out in constant memory: CSV, JSON Lines, Excel, PDF.
 
 :func:`export` is the one entry the CLI and the window share. CSV and JSON
-Lines are written here; Excel by ``xlsx``; PDF by the Qt page renderer
-(``auditviewer.qt.report.painter``), imported by name only when a PDF is
-asked for, so this layer never loads Qt. Files are written through
+Lines are written here; Excel by ``xlsx``; PDF by the writer the caller hands
+in (``auditviewer.qt.report.painter.write_pdf``: pages are drawn with Qt, and
+this layer never loads Qt). Files are written through
 ``outfile``: a temporary file beside the target, renamed into place only when
 every row is written (a cancelled or failed export leaves no half-written file
 behind); a FIFO or device is written straight through; an output that is the
@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import importlib
 import io
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, tzinfo
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from auditviewer.data.cancel import CancelToken
 from auditviewer.data.logtypes import Kind
@@ -43,11 +42,25 @@ from auditviewer.data.timestamps import UTC, to_zone
 FORMATS = ("csv", "json", "xlsx", "pdf")
 #: Formats written as text, to a stream as well as to a file.
 TEXT_FORMATS = ("csv", "json")
-#: The module that draws PDF pages (needs Qt's GUI module; never imported by this layer's own imports).
-PDF_RENDERER = "auditviewer.qt.report.painter"
 Progress = Callable[[int], None]
 #: What a text cell begins with for Excel to take it as a formula (OWASP, "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class PdfWriter(Protocol):
+    """What draws a report into a PDF file and returns its pages: ``auditviewer.qt.report.painter.write_pdf``.
+
+    It calls ``progress(page, pages)`` as pages are done, stops with QueryCancelled when
+    ``cancelled()`` says so, and leaves the file in place only when it is complete.
+    """
+
+    def __call__(
+        self,
+        report: Report,
+        path: str | os.PathLike[str],
+        progress: Callable[[int, int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> int: ...
 
 
 def _time_text(value: datetime, zone: tzinfo) -> str:
@@ -72,16 +85,15 @@ class _Cells:
         self._rows = query.iter_rows(token, limit=limit)
         self._zone = zone
         self._progress = progress
-        columns = [query.table.column(name) for name in query.columns]
-        self._times = [i for i, column in enumerate(columns) if column.kind is Kind.DATETIME]  # type: ignore[union-attr]
-        self._mask = row_masker([c.spec.role for c in columns]) if mask else None  # type: ignore[union-attr]
+        columns = [query.table.require_column(name) for name in query.columns]
+        self._times = [i for i, column in enumerate(columns) if column.kind is Kind.DATETIME]
+        self._mask = row_masker([c.spec.role for c in columns]) if mask else None
 
     def __iter__(self) -> Iterator[Sequence[Any]]:
         zone, times, progress, mask = self._zone, self._times, self._progress, self._mask
-        for row in self._rows:
+        for fetched in self._rows:
             self.count += 1
-            if mask is not None:
-                row = mask(row)
+            row: Sequence[Any] = mask(fetched) if mask is not None else fetched
             if progress is not None and self.count % 10_000 == 0:
                 progress(self.count)
             if times:
@@ -142,7 +154,7 @@ def write_jsonl(
     dumps = json.JSONEncoder(ensure_ascii=False, default=str).encode
     cells = _Cells(query, zone, token, limit, progress, mask)
     for row in cells:
-        out.write(dumps(dict(zip(names, row))))
+        out.write(dumps(dict(zip(names, row, strict=True))))
         out.write("\n")
     return cells.count
 
@@ -165,6 +177,7 @@ def export(
     report: Report | None = None,
     excel_safe: bool = False,
     protect: Iterable[str | os.PathLike[str] | None] = (),
+    pdf_writer: PdfWriter | None = None,
 ) -> int:
     """Write the query's rows to ``target`` in ``fmt`` (one of :data:`FORMATS`). Returns the row count.
 
@@ -176,7 +189,8 @@ def export(
     ``excel_safe`` marks CSV text cells Excel would run as formulas (see the
     module). A file ``target`` is checked before anything runs
     (:func:`outfile.check_output`): never the database the query reads, nor a
-    file of ``protect`` (other open sources).
+    file of ``protect`` (other open sources). A PDF is drawn by ``pdf_writer``
+    (:class:`PdfWriter`), which a PDF export must be given.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; formats: {', '.join(FORMATS)}")
@@ -184,14 +198,11 @@ def export(
         protect = [*protect, query.table.source.path]
         check_output(target, protect)
     if fmt in TEXT_FORMATS:
-        writer = WRITERS[fmt]
-        safe = excel_safe and fmt == "csv"
-        if not isinstance(target, (str, os.PathLike)):
-            return writer(query, target, zone, token, limit, progress, mask=mask, excel_safe=safe)
-        with atomic_output(target, "w", protect, encoding="utf-8-sig" if bom else "utf-8", newline="") as out:
-            return writer(query, out, zone, token, limit, progress, mask=mask, excel_safe=safe)
+        return _export_text(query, fmt, target, zone, token, limit, progress, bom, mask, excel_safe, protect)
     if not isinstance(target, (str, os.PathLike)):
         raise ValueError(f"a {fmt} export needs a file to write, not a stream")
+    if fmt == "pdf" and pdf_writer is None:
+        raise ValueError("a pdf export needs a pdf_writer (auditviewer.qt.report.painter.write_pdf)")
     token = token or CancelToken()
     if report is None:
         options = (
@@ -204,19 +215,48 @@ def export(
         from auditviewer.data.xlsx import write_xlsx
 
         return write_xlsx(query, target, token=token, progress=progress, report=report)
-    renderer = importlib.import_module(PDF_RENDERER)
-    renderer.ensure_gui_app()
+    assert pdf_writer is not None  # refused above, before any work
+    return _export_pdf(report, target, pdf_writer, token, progress)
+
+
+def _export_text(
+    query: LogQuery,
+    fmt: str,
+    target: str | os.PathLike[str] | IO[str],
+    zone: tzinfo,
+    token: CancelToken | None,
+    limit: int | None,
+    progress: Progress | None,
+    bom: bool,
+    mask: bool,
+    excel_safe: bool,
+    protect: Iterable[str | os.PathLike[str] | None],
+) -> int:
+    """CSV or JSON Lines, to a stream as it is or to a file that appears only when complete."""
+    writer = WRITERS[fmt]
+    safe = excel_safe and fmt == "csv"
+    if not isinstance(target, (str, os.PathLike)):
+        return writer(query, target, zone, token, limit, progress, mask=mask, excel_safe=safe)
+    with atomic_output(target, "w", protect, encoding="utf-8-sig" if bom else "utf-8", newline="") as out:
+        return writer(query, out, zone, token, limit, progress, mask=mask, excel_safe=safe)
+
+
+def _export_pdf(
+    report: Report, target: str | os.PathLike[str], draw: PdfWriter, token: CancelToken, progress: Progress | None
+) -> int:
+    """The report drawn by ``draw``; progress in rows, as pages are done."""
+    rows = report.row_count
 
     def pages_done(page: int, pages: int) -> None:
         if progress is not None:
-            progress(report.row_count * page // max(pages, 1))
+            progress(rows * page // max(pages, 1))
 
-    renderer.write_pdf(report, target, progress=pages_done, cancelled=lambda: token.cancelled)
-    return report.row_count
+    draw(report, target, progress=pages_done, cancelled=lambda: token.cancelled)
+    return rows
 
 
 def to_text(query: LogQuery, fmt: str = "csv", **kwargs: Any) -> str:
     """The export as a string, for small results (tests, clipboard)."""
     buffer = io.StringIO()
-    WRITERS[fmt](query, buffer, **kwargs)  # type: ignore[operator]
+    WRITERS[fmt](query, buffer, **kwargs)
     return buffer.getvalue()

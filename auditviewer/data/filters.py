@@ -16,8 +16,9 @@ condition is exactly the rows the plain one leaves out.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
@@ -82,9 +83,6 @@ class Condition:
     def is_empty_check(self) -> bool:
         return self.op == "=" and not self.values
 
-    def negate(self) -> Condition:
-        return replace(self, negated=not self.negated)
-
     def text(self) -> str:
         """The condition back in the filter language."""
         values = ",".join(_quote_value(v) for v in self.values)
@@ -136,9 +134,6 @@ class Filter:
         """Whether anything but the time range narrows the rows."""
         return bool(self.active_conditions or self.search.strip() or self.business_unit is not None)
 
-    def with_conditions(self, *conditions: Condition) -> Filter:
-        return replace(self, conditions=self.conditions + conditions)
-
 
 @dataclass(frozen=True)
 class Sort:
@@ -166,6 +161,11 @@ class _Bound:
     condition: Condition
     column: Column
     values: list[object] = field(default_factory=list)  # a UserTime each for a time column
+
+    @property
+    def times(self) -> list[UserTime]:
+        """The values of a condition on a time column, each read as a :class:`UserTime`."""
+        return [value for value in self.values if isinstance(value, UserTime)]
 
 
 # -- parsing ------------------------------------------------------------------
@@ -265,10 +265,7 @@ def split_search_terms(text: str) -> list[str]:
 
 def bind(table: LogTable, condition: Condition, zone: tzinfo = UTC) -> _Bound:
     """Check a condition's column and values against ``table``; FilterError says what is valid."""
-    column = table.column(condition.column)
-    if column is None:
-        valid = ", ".join(table.column_names)
-        raise FilterError(f"{table.log_type.label} has no column {condition.column!r}; valid columns: {valid}")
+    column = table.require_column(condition.column)
     bound = _Bound(condition, column)
     for value in condition.values:
         bound.values.append(_typed_value(column, condition, value, zone))
@@ -320,14 +317,14 @@ def like_pattern(value: str, prefix_only: bool = False) -> str:
     return f"{escaped}%" if prefix_only else f"%{escaped}%"
 
 
-def _as_text(table: LogTable, column: Column) -> ColumnElement:
+def _as_text(table: LogTable, column: Column) -> ColumnElement[Any]:
     expr = table.sa_column(column.name)
     if column.kind is Kind.TEXT or (column.kind is Kind.DATETIME and table.source.dialect == "sqlite"):
         return sa.type_coerce(expr, sa.String())
     return sa.cast(expr, sa.String())
 
 
-def _like(table: LogTable, column: Column, pattern: str) -> ColumnElement:
+def _like(table: LogTable, column: Column, pattern: str) -> ColumnElement[Any]:
     expr = _as_text(table, column)
     if table.source.dialect == "postgresql":
         return expr.ilike(pattern, escape=_ESCAPE)
@@ -335,7 +332,7 @@ def _like(table: LogTable, column: Column, pattern: str) -> ColumnElement:
     return expr.like(pattern, escape=_ESCAPE)
 
 
-def _contains(table: LogTable, column: Column, value: str, prefix_only: bool = False) -> ColumnElement:
+def _contains(table: LogTable, column: Column, value: str, prefix_only: bool = False) -> ColumnElement[Any]:
     """The column's text contains (or starts with) ``value``, ignoring case as the backend's LIKE does."""
     if table.source.dialect == "sqlite" and len(value.encode("utf-8")) > LIKE_MAX_BYTES:
         # SQLite's lower() folds ASCII letters only, as its LIKE does: the same rows, with no length limit.
@@ -347,7 +344,7 @@ def _contains(table: LogTable, column: Column, value: str, prefix_only: bool = F
 # -- times, where a typed time may lie beyond either end of the datetime range --------------------
 
 
-def _compare(expr: ColumnElement, op: str, at: Instant) -> ColumnElement:
+def _compare(expr: ColumnElement[Any], op: str, at: Instant) -> ColumnElement[Any]:
     """``expr op at``; every stored time comes after an instant before year 1 and before one after 9999."""
     if at is Beyond.BEFORE:
         return expr >= BEGINNING if op in (">", ">=") else expr < BEGINNING if op in ("<", "<=") else sa.false()
@@ -358,7 +355,7 @@ def _compare(expr: ColumnElement, op: str, at: Instant) -> ColumnElement:
     return {"=": expr.__eq__, ">": expr.__gt__, ">=": expr.__ge__, "<": expr.__lt__, "<=": expr.__le__}[op](at)
 
 
-def _time_positive(expr: ColumnElement, op: str, times: list[UserTime]) -> ColumnElement:
+def _time_positive(expr: ColumnElement[Any], op: str, times: list[UserTime]) -> ColumnElement[Any]:
     """A time condition; a date alone stands for its whole day, [start, end)."""
     if op == "=":
         parts = [sa.and_(_compare(expr, ">=", t.start), _compare(expr, "<", t.end)) for t in times if t.whole_day]
@@ -373,7 +370,7 @@ def _time_positive(expr: ColumnElement, op: str, times: list[UserTime]) -> Colum
     return _compare(expr, op, at.start)
 
 
-def _positive(table: LogTable, bound: _Bound) -> ColumnElement:
+def _positive(table: LogTable, bound: _Bound) -> ColumnElement[Any]:
     cond, column = bound.condition, bound.column
     expr = table.sa_column(column.name)
     if cond.is_empty_check:
@@ -383,7 +380,7 @@ def _positive(table: LogTable, bound: _Bound) -> ColumnElement:
     if cond.op in ("~", "^="):
         return sa.or_(*(_contains(table, column, str(v), cond.op == "^=") for v in bound.values))
     if column.kind is Kind.DATETIME:
-        return _time_positive(expr, cond.op, bound.values)  # type: ignore[arg-type]
+        return _time_positive(expr, cond.op, bound.times)
     values = bound.values
     if cond.op == "=":
         return expr == values[0] if len(values) == 1 else expr.in_(values)
@@ -399,7 +396,7 @@ def _positive(table: LogTable, bound: _Bound) -> ColumnElement:
     raise FilterError(f"unknown operator {cond.op!r}")
 
 
-def condition_clause(table: LogTable, condition: Condition, zone: tzinfo = UTC) -> ColumnElement:
+def condition_clause(table: LogTable, condition: Condition, zone: tzinfo = UTC) -> ColumnElement[Any]:
     bound = bind(table, condition, zone)
     positive = _positive(table, bound)
     if not condition.negated:
@@ -410,7 +407,7 @@ def condition_clause(table: LogTable, condition: Condition, zone: tzinfo = UTC) 
     return sa.or_(table.sa_column(bound.column.name).is_(None), sa.not_(positive))
 
 
-def search_clause(table: LogTable, text: str) -> ColumnElement | None:
+def search_clause(table: LogTable, text: str) -> ColumnElement[Any] | None:
     """Every word must appear in some text column (or equal a number column)."""
     terms = split_search_terms(text)
     if not terms:
@@ -426,9 +423,9 @@ def search_clause(table: LogTable, text: str) -> ColumnElement | None:
 
 def where_clause(
     table: LogTable, flt: Filter, newest: datetime | None = None, zone: tzinfo = UTC
-) -> ColumnElement | None:
+) -> ColumnElement[Any] | None:
     """The WHERE clause for ``flt`` on ``table``; ``newest`` resolves ``last``."""
-    parts: list[ColumnElement] = []
+    parts: list[ColumnElement[Any]] = []
     time = table.sa_column(table.log_type.time_column)
     time_from = flt.time_from
     if flt.last is not None and newest is not None:
@@ -538,21 +535,7 @@ def describe(flt: Filter, table: LogTable | None = None, zone: tzinfo = UTC) -> 
 def _time_range_words(start: datetime | None, end: datetime | None, zone: tzinfo) -> str:
     """'from 1 Jun 2025 to 7 Jun 2025': an end at midnight names the last whole day it includes."""
     start_text = format_day(start, zone) if start else None
-    end_text = None
-    whole_day_end = False
-    if end is not None:
-        local_end = to_zone(end, zone)
-        if end == END_OF_TIME or (local_end.tzinfo is not zone and zone is not UTC and end.year > 5000):
-            # Clamped to the end of time, or past 9999 in the zone: up to the last day there is.
-            whole_day_end, end_text = True, day_text(END_OF_TIME.date())
-        else:
-            whole_day_end = (local_end.hour, local_end.minute, local_end.second, local_end.microsecond) == (
-                0,
-                0,
-                0,
-                0,
-            ) and local_end.date() > date.min
-            end_text = day_text(local_end.date() - timedelta(days=1)) if whole_day_end else format_day(end, zone)
+    whole_day_end, end_text = _end_words(end, zone) if end is not None else (False, None)
     if start_text and end_text:
         if whole_day_end and start_text == end_text:
             return f"is {start_text}"
@@ -560,6 +543,18 @@ def _time_range_words(start: datetime | None, end: datetime | None, zone: tzinfo
     if start_text:
         return f"from {start_text}"
     return f"up to {end_text}" if whole_day_end else f"before {end_text}"
+
+
+def _end_words(end: datetime, zone: tzinfo) -> tuple[bool, str]:
+    """Whether an exclusive end is a midnight in ``zone`` (then: the whole day before it, in words), else the end."""
+    local_end = to_zone(end, zone)
+    if end == END_OF_TIME or (local_end.tzinfo is not zone and zone is not UTC and end.year > 5000):
+        # Clamped to the end of time, or past 9999 in the zone: up to the last day there is.
+        return True, day_text(END_OF_TIME.date())
+    midnight = (local_end.hour, local_end.minute, local_end.second, local_end.microsecond) == (0, 0, 0, 0)
+    if midnight and local_end.date() > date.min:
+        return True, day_text(local_end.date() - timedelta(days=1))
+    return False, format_day(end, zone)
 
 
 def _span(delta: timedelta) -> str:

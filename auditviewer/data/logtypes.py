@@ -108,8 +108,8 @@ PANEL = LogType(
     label="Panel logs",
     detail_title="Action details",
     description="Actions that users performed in the panel.",
-    columns=_common()
-    + (
+    columns=(
+        *_common(),
         ColumnSpec("url", "URL", role=Role.URL, help="Part of the panel where the action took place"),
         ColumnSpec(
             "method", "Method", choices=("GET", "POST"), help="GET only retrieved information; POST sent information"
@@ -132,8 +132,8 @@ API = LogType(
     label="API logs",
     detail_title="API call details",
     description="Connections to the API. The content of calls is not stored anywhere.",
-    columns=_common()
-    + (
+    columns=(
+        *_common(),
         ColumnSpec("url", "URL", role=Role.URL),
         ColumnSpec("method", "Method", choices=("GET", "POST", "PUT", "DELETE")),
         ColumnSpec("status", "Status", Kind.INT, help="HTTP status code of the call"),
@@ -153,8 +153,8 @@ SMS = LogType(
     label="SMS logs",
     detail_title="Send details",
     description="SMS and MMS messages sent.",
-    columns=_common(id_label="Send ID")
-    + (
+    columns=(
+        *_common(id_label="Send ID"),
         ColumnSpec("message_id", "Message ID"),
         ColumnSpec("campaign_description", "Campaign"),
         ColumnSpec("subscriber_phone", "Subscriber phone", role=Role.PHONE),
@@ -174,8 +174,8 @@ LOGINS = LogType(
     label="User logins",
     detail_title="Login details",
     description="Every successful and failed login attempt.",
-    columns=_common()
-    + (
+    columns=(
+        *_common(),
         ColumnSpec("name", "Name", role=Role.NAME),
         ColumnSpec("email", "E-mail", role=Role.EMAIL),
         ColumnSpec("login", "Login", choices=("successful", "failed"), help="Outcome of the login attempt"),

@@ -43,10 +43,7 @@ def mask_phone(value: str) -> str:
     digits = len(_DIGIT.findall(value))
     if digits == 0:
         return _blunt(value)
-    if digits <= 6:
-        hidden = max(digits - 2, 1)
-    else:
-        hidden = max(4, digits - 7)
+    hidden = max(digits - 2, 1) if digits <= 6 else max(4, digits - 7)
     keep_head = max(digits - 2 - hidden, 0)
     out, seen = [], 0
     for char in value:

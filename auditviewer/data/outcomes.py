@@ -32,14 +32,16 @@ def _compare(value: Any, op: str, wanted: str) -> bool:
     else:
         value, target = str(value), wanted
         if op == "=":
-            return value.lower() == target.lower()
-    return {
-        "=": value == target,
-        ">": value > target,
-        ">=": value >= target,
-        "<": value < target,
-        "<=": value <= target,
-    }.get(op, False)
+            return bool(value.lower() == target.lower())
+    return bool(
+        {
+            "=": value == target,
+            ">": value > target,
+            ">=": value >= target,
+            "<": value < target,
+            "<=": value <= target,
+        }.get(op, False)
+    )
 
 
 def matches(condition: Condition, row: Mapping[str, Any]) -> bool:

@@ -70,14 +70,7 @@ def check_output(path: StrPath, protect: Iterable[StrPath | None] = ()) -> Outpu
         raise OutputError("no output file was given")
     asked = Path(text)
     fd = _own_descriptor(asked)
-    try:
-        st: os.stat_result | None = os.fstat(fd) if fd is not None else os.stat(asked)
-    except FileNotFoundError:
-        st = None
-    except OSError as exc:
-        if fd is not None:
-            raise OutputError(f"cannot write {asked}: descriptor {fd} is not open") from exc
-        raise OutputError(f"cannot write {asked}: {exc.strerror or exc}") from exc
+    st = _stat(asked, fd)
     _refuse_sources(asked, st, protect)
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise OutputError(f"{asked} is a folder; give the name of a file to write")
@@ -85,6 +78,23 @@ def check_output(path: StrPath, protect: Iterable[StrPath | None] = ()) -> Outpu
         if fd is None and not _is_root() and not os.access(asked, os.W_OK):
             raise OutputError(f"cannot write {asked}: permission denied")
         return Output(asked, asked, special=True, fd=fd)
+    return _file_output(asked, st)
+
+
+def _stat(asked: Path, fd: int | None) -> os.stat_result | None:
+    """What the path (or the process's descriptor) is now; None when nothing is there yet."""
+    try:
+        return os.fstat(fd) if fd is not None else os.stat(asked)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if fd is not None:
+            raise OutputError(f"cannot write {asked}: descriptor {fd} is not open") from exc
+        raise OutputError(f"cannot write {asked}: {exc.strerror or exc}") from exc
+
+
+def _file_output(asked: Path, st: os.stat_result | None) -> Output:
+    """A regular file (or a link to one, or a new name): its folder must take a new file, and it must be writable."""
     target = Path(os.path.realpath(asked)) if asked.is_symlink() else asked
     via = f" (the target of the link {asked})" if target != asked else ""
     folder = target.parent
@@ -271,12 +281,12 @@ def _give_mode(temp: Path, target: Path) -> None:
     try:
         mode = target.stat().st_mode & 0o777
     except OSError:
-        mode = 0o666 & ~_umask()
+        mode = 0o666 & ~current_umask()
     with contextlib.suppress(OSError):
         os.chmod(temp, mode)
 
 
-def _umask() -> int:
+def current_umask() -> int:
     """The process's umask, read without setting it (os.umask would race with other threads)."""
     with contextlib.suppress(OSError, ValueError), open("/proc/self/status", encoding="ascii") as status:
         for line in status:

@@ -9,6 +9,7 @@ apart from fetching rows, and every call takes a :class:`CancelToken`.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -21,9 +22,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from auditviewer.data.cancel import CancelToken
 from auditviewer.data.errors import FilterError, QueryCancelled, SourceError
 from auditviewer.data.filters import INT_MAX, Filter, Sort, validate, where_clause
-from auditviewer.data.logtypes import Kind
 from auditviewer.data.source import LogTable, describe_db_error
-from auditviewer.data.timestamps import UTC, SqliteTextTimestamp, parse_stored
+from auditviewer.data.sqltyping import AnyResult, AnySelect
+from auditviewer.data.timestamps import UTC, parse_stored
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -52,7 +53,7 @@ class Bucket:
 
 @dataclass(frozen=True)
 class _SortPart:
-    expr: ColumnElement
+    expr: ColumnElement[Any]
     descending: bool
 
 
@@ -73,13 +74,8 @@ class LogQuery:
         self.zone = zone
         validate(table, self.filter, self.sort, zone)
         names = list(columns) if columns else table.column_names
-        for name in names:
-            if table.column(name) is None:
-                raise FilterError(
-                    f"{table.log_type.label} has no column {name!r}; valid columns: {', '.join(table.column_names)}"
-                )
-        self.columns = tuple(table.column(n).name for n in names)  # type: ignore[union-attr]
-        self._where: ColumnElement | None = None
+        self.columns = tuple(table.require_column(n).name for n in names)
+        self._where: ColumnElement[Any] | None = None
         self._where_ready = False
         self._parts = self._sort_parts()
 
@@ -89,18 +85,29 @@ class LogQuery:
     def engine(self) -> sa.Engine:
         return self.table.source.engine
 
-    def _run(self, stmt: sa.Executable, fetch: Callable[[sa.CursorResult], T], token: CancelToken | None = None) -> T:
+    def run(self, stmt: sa.Executable, fetch: Callable[[AnyResult], T], token: CancelToken | None = None) -> T:
+        """Run ``stmt`` (any statement about this log) and return what ``fetch`` makes of its result.
+
+        ``token`` cancels it from another thread. Errors come back as the rest of
+        the program knows them: :class:`QueryCancelled` or :class:`SourceError`.
+        """
         token = token or CancelToken()
+        with self._connection(token) as conn:
+            return fetch(conn.execute(stmt))
+
+    @contextlib.contextmanager
+    def _connection(self, token: CancelToken) -> Iterator[sa.Connection]:
+        """A connection that ``token`` can interrupt; the one place a driver's error is translated."""
         token.raise_if_cancelled()
         try:
             with self.engine.connect() as conn, token.attached(conn):
-                return fetch(conn.execute(stmt))
+                yield conn
         except sa.exc.DBAPIError as exc:
             if token.cancelled:
                 raise QueryCancelled("the query was cancelled") from exc
             raise SourceError(f"{self.table.source.display_name}: {describe_db_error(exc)}") from exc
 
-    def where(self, token: CancelToken | None = None) -> ColumnElement | None:
+    def where(self, token: CancelToken | None = None) -> ColumnElement[Any] | None:
         """The WHERE clause; resolves "last N days" against the newest row once."""
         if not self._where_ready:
             newest = self.newest(token) if self.filter.last is not None else None
@@ -110,16 +117,9 @@ class LogQuery:
 
     def newest(self, token: CancelToken | None = None) -> datetime | None:
         time = self.table.sa_column(self.table.log_type.time_column)
-        value = self._run(sa.select(sa.func.max(time)), lambda r: r.scalar(), token)
+        value = self.run(sa.select(sa.func.max(time)), lambda r: r.scalar(), token)
         value = parse_stored(value)
         return value if isinstance(value, datetime) else None
-
-    def _raw(self, name: str) -> ColumnElement:
-        """A column as stored, for keys: SQLite timestamps stay text so they compare as stored."""
-        expr = self.table.sa_column(name)
-        if isinstance(expr.type, SqliteTextTimestamp):
-            return sa.type_coerce(expr, sa.String())
-        return expr
 
     def _sort_parts(self) -> list[_SortPart]:
         column = self.table.column(self.sort.column)
@@ -128,13 +128,13 @@ class LogQuery:
         desc = self.sort.descending
         parts: list[_SortPart] = []
         if column.name != id_name:
-            raw = self._raw(column.name)
+            raw = self.table.raw_column(column.name)
             if column.nullable:
                 # NULLs last when ascending, first when descending, on every backend.
                 # Also when the column is indexed: _past needs this flag to step over NULL keys.
                 parts.append(_SortPart(sa.case((raw.is_(None), 1), else_=0), desc))
             parts.append(_SortPart(raw, desc))
-        id_raw = self._raw(id_name)
+        id_raw = self.table.raw_column(id_name)
         tiebreak = self.table.tiebreak
         if tiebreak is not None and self.table.id.nullable:  # id is no key here: NULL ids step like NULL dates
             parts.append(_SortPart(sa.case((id_raw.is_(None), 1), else_=0), desc))
@@ -143,7 +143,7 @@ class LogQuery:
             parts.append(_SortPart(sa.literal_column(tiebreak), desc))
         return parts
 
-    def _select(self, token: CancelToken | None, reverse: bool = False, keys: bool = True) -> sa.Select:
+    def _select(self, token: CancelToken | None, reverse: bool = False, keys: bool = True) -> AnySelect:
         cols = [self.table.sa_column(n).label(n) for n in self.columns]
         if keys:
             cols += [p.expr.label(f"_k{i}") for i, p in enumerate(self._parts)]
@@ -154,10 +154,10 @@ class LogQuery:
             order.append(part.expr.desc() if descending else part.expr.asc())
         return stmt.order_by(*order)
 
-    def _page(self, stmt: sa.Select, token: CancelToken | None, reverse: bool = False) -> Page:
+    def _page(self, stmt: AnySelect, token: CancelToken | None, reverse: bool = False) -> Page:
         width = len(self.columns)
 
-        def fetch(result: sa.CursorResult) -> Page:
+        def fetch(result: AnyResult) -> Page:
             rows, keys = [], []
             for row in result:
                 rows.append(tuple(row[:width]))
@@ -167,14 +167,15 @@ class LogQuery:
                 keys.reverse()
             return Page(self.columns, rows, keys)
 
-        return self._run(stmt, fetch, token)
+        return self.run(stmt, fetch, token)
 
-    def _past(self, key: Key, reverse: bool) -> ColumnElement:
+    def _past(self, key: Key, reverse: bool) -> ColumnElement[Any]:
         """Rows strictly after ``key`` in sort order (before it when ``reverse``)."""
-        parts = list(zip(self._parts, key))
+        parts = list(zip(self._parts, key, strict=True))
         # A NULL sort value: the NULL flag before it already ties, so compare on the rest.
         parts = [(p, v) for p, v in parts if v is not None]
-        options, equal = [], []
+        options: list[ColumnElement[bool]] = []
+        equal: list[ColumnElement[bool]] = []
         for part, value in parts:
             forward = part.descending == reverse  # ascending in the walking direction
             options.append(sa.and_(*equal, part.expr > value if forward else part.expr < value))
@@ -189,18 +190,33 @@ class LogQuery:
 
     # -- pages --------------------------------------------------------------------
 
+    def statement(
+        self, n: int, *, reverse: bool = False, past: Key | None = None, token: CancelToken | None = None
+    ) -> AnySelect:
+        """The SELECT of a page of ``n`` rows: the first ones, or the first past the row whose key is ``past``.
+
+        ``reverse`` walks from the end (``past``: rows before that row), newest
+        first for a log sorted oldest first. :meth:`first`, :meth:`last`,
+        :meth:`after` and :meth:`before` run it; it is public so the SQL can be
+        shown or timed as it is (benchmarks).
+        """
+        stmt = self._select(token, reverse=reverse)
+        if past is not None:
+            stmt = stmt.where(self._past(past, reverse=reverse))
+        return stmt.limit(n)
+
     def first(self, n: int, token: CancelToken | None = None) -> Page:
-        return self._page(self._select(token).limit(n), token)
+        return self._page(self.statement(n, token=token), token)
 
     def last(self, n: int, token: CancelToken | None = None) -> Page:
-        return self._page(self._select(token, reverse=True).limit(n), token, reverse=True)
+        return self._page(self.statement(n, reverse=True, token=token), token, reverse=True)
 
     def after(self, key: Key, n: int, token: CancelToken | None = None, skip: int = 0) -> Page:
-        stmt = self._select(token).where(self._past(key, reverse=False)).limit(n)
+        stmt = self.statement(n, past=key, token=token)
         return self._page(stmt.offset(skip) if skip else stmt, token)
 
     def before(self, key: Key, n: int, token: CancelToken | None = None, skip: int = 0) -> Page:
-        stmt = self._select(token, reverse=True).where(self._past(key, reverse=True)).limit(n)
+        stmt = self.statement(n, reverse=True, past=key, token=token)
         return self._page(stmt.offset(skip) if skip else stmt, token, reverse=True)
 
     def at(
@@ -252,11 +268,11 @@ class LogQuery:
             .where(sub.c["_rn"] % step == 0)
             .order_by(sub.c["_rn"])
         )
-        return self._run(stmt, lambda r: [tuple(row) for row in r], token)
+        return self.run(stmt, lambda r: [tuple(row) for row in r], token)
 
     # -- counts ---------------------------------------------------------------------
 
-    def _narrowed(self, stmt: sa.Select, token: CancelToken | None) -> sa.Select:
+    def _narrowed(self, stmt: AnySelect, token: CancelToken | None) -> AnySelect:
         """``stmt`` with the filter's WHERE clause, if there is one."""
         where = self.where(token)
         return stmt.where(where) if where is not None else stmt
@@ -264,13 +280,13 @@ class LogQuery:
     def count(self, token: CancelToken | None = None) -> int:
         """The exact number of rows; can take seconds on a big table, so run it apart."""
         stmt = self._narrowed(sa.select(sa.func.count()).select_from(self.table.table), token)
-        return int(self._run(stmt, lambda r: r.scalar() or 0, token))
+        return int(self.run(stmt, lambda r: r.scalar() or 0, token))
 
     def count_capped(self, cap: int, token: CancelToken | None = None) -> tuple[int, bool]:
         """Count up to ``cap`` rows: (count, exact). Cheap, for the first moment."""
         ids = sa.select(sa.literal(1).label("one")).select_from(self.table.table)
         sub = self._narrowed(ids, token).limit(cap + 1).subquery()
-        n = int(self._run(sa.select(sa.func.count()).select_from(sub), lambda r: r.scalar() or 0, token))
+        n = int(self.run(sa.select(sa.func.count()).select_from(sub), lambda r: r.scalar() or 0, token))
         return (cap, False) if n > cap else (n, True)
 
     def time_range(self, token: CancelToken | None = None) -> tuple[datetime | None, datetime | None]:
@@ -282,7 +298,7 @@ class LogQuery:
             self._narrowed(sa.select(func(time)).select_from(self.table.table), token).scalar_subquery()
             for func in (sa.func.min, sa.func.max)
         ]
-        low, high = self._run(sa.select(*ends), lambda r: r.one(), token)
+        low, high = self.run(sa.select(*ends), lambda r: r.one(), token)
         low, high = parse_stored(low), parse_stored(high)
         return (low if isinstance(low, datetime) else None, high if isinstance(high, datetime) else None)
 
@@ -294,7 +310,7 @@ class LogQuery:
         end: datetime,
         width: timedelta,
         token: CancelToken | None = None,
-        extra: ColumnElement | None = None,
+        extra: ColumnElement[Any] | None = None,
     ) -> list[Bucket]:
         """Rows per time bucket [start + k*width, start + (k+1)*width) up to ``end``.
 
@@ -317,13 +333,15 @@ class LogQuery:
             counts = self._range_counts(edges, where, token)
         else:
             counts = self._grouped_counts(edges, width, where, token)
-        return [Bucket(a, b, c) for a, b, c in zip(edges, edges[1:], counts)]
+        return [Bucket(a, b, c) for (a, b), c in zip(itertools.pairwise(edges), counts, strict=True)]
 
-    def _range_counts(self, edges: list[datetime], where: ColumnElement | None, token: CancelToken | None) -> list[int]:
+    def _range_counts(
+        self, edges: list[datetime], where: ColumnElement[Any] | None, token: CancelToken | None
+    ) -> list[int]:
         time = self.table.sa_column(self.table.log_type.time_column)
         counts: list[int] = []
         batch = 64  # scalar subqueries per statement: one round trip per batch
-        bounds = list(zip(edges, edges[1:]))
+        bounds = list(itertools.pairwise(edges))
         for i in range(0, len(bounds), batch):
             subqueries = []
             for low, high in bounds[i : i + batch]:
@@ -333,24 +351,21 @@ class LogQuery:
                 subqueries.append(
                     sa.select(sa.func.count()).select_from(self.table.table).where(cond).scalar_subquery()
                 )
-            row = self._run(sa.select(*subqueries), lambda r: r.one(), token)
+            row = self.run(sa.select(*subqueries), lambda r: r.one(), token)
             counts.extend(int(c or 0) for c in row)
         return counts
 
     def _grouped_counts(
-        self, edges: list[datetime], width: timedelta, where: ColumnElement | None, token: CancelToken | None
+        self, edges: list[datetime], width: timedelta, where: ColumnElement[Any] | None, token: CancelToken | None
     ) -> list[int]:
         time = self.table.sa_column(self.table.log_type.time_column)
         start, end = edges[0], edges[-1]
-        seconds = width.total_seconds()
-        bucket = _bucket_expr(
-            self.table.source.dialect, self._raw(self.table.log_type.time_column), start, seconds
-        ).label("bucket")
+        bucket = bucket_expr(self.table, start, width.total_seconds()).label("bucket")
         cond = sa.and_(time >= start, time < end)
         if where is not None:
             cond = sa.and_(cond, where)
         stmt = sa.select(bucket, sa.func.count()).select_from(self.table.table).where(cond).group_by(sa.text("1"))
-        rows = self._run(stmt, lambda r: r.all(), token)
+        rows = self.run(stmt, lambda r: r.all(), token)
         counts = [0] * (len(edges) - 1)
         for index, count in rows:
             if index is None:
@@ -362,17 +377,11 @@ class LogQuery:
 
     def facets(self, column: str, limit: int = 10, token: CancelToken | None = None) -> list[tuple[Any, int]]:
         """The most frequent values of ``column`` under the filter, with their counts."""
-        col = self.table.column(column)
-        if col is None:
-            raise FilterError(
-                f"{self.table.log_type.label} has no column {column!r}; "
-                f"valid columns: {', '.join(self.table.column_names)}"
-            )
-        expr = self.table.sa_column(col.name)
+        expr = self.table.sa_column(self.table.require_column(column).name)
         n = sa.func.count().label("n")
         stmt = self._narrowed(sa.select(expr, n).select_from(self.table.table), token)
         stmt = stmt.group_by(expr).order_by(n.desc(), expr).limit(limit)
-        return self._run(stmt, lambda r: [(v, int(c)) for v, c in r], token)
+        return self.run(stmt, lambda r: [(v, int(c)) for v, c in r], token)
 
     # -- streaming ----------------------------------------------------------------------
 
@@ -386,34 +395,35 @@ class LogQuery:
         stmt = self._select(token, keys=False)
         if limit is not None:
             stmt = stmt.limit(limit)
-        token.raise_if_cancelled()
-        try:
-            with self.engine.connect() as conn, token.attached(conn):
-                # Closed however the loop ends (done, cancelled, abandoned): an
-                # open server-side cursor would otherwise outlive the stream.
-                with conn.execution_options(stream_results=True, yield_per=batch).execute(stmt) as result:
-                    raw_cursor = result.cursor
-                    try:
-                        # A server's cancel may land after the rows left are already
-                        # fetched: check the token too, so a cancel always stops the stream.
-                        for partition in result.partitions():
-                            token.raise_if_cancelled()
-                            yield from partition
-                        token.raise_if_cancelled()
-                    finally:
-                        # After a cancel the result cannot always close its server-side
-                        # cursor itself; close the driver's cursor before the connection goes.
-                        if raw_cursor is not None:
-                            with contextlib.suppress(Exception):
-                                raw_cursor.close()
-        except sa.exc.DBAPIError as exc:
-            if token.cancelled:
-                raise QueryCancelled("the query was cancelled") from exc
-            raise SourceError(f"{self.table.source.display_name}: {describe_db_error(exc)}") from exc
+        # The result is closed however the loop ends (done, cancelled, abandoned):
+        # an open server-side cursor would otherwise outlive the stream.
+        with (
+            self._connection(token) as conn,
+            conn.execution_options(stream_results=True, yield_per=batch).execute(stmt) as result,
+        ):
+            raw_cursor = result.cursor
+            try:
+                # A server's cancel may land after the rows left are already
+                # fetched: check the token too, so a cancel always stops the stream.
+                for partition in result.partitions():
+                    token.raise_if_cancelled()
+                    yield from partition
+                token.raise_if_cancelled()
+            finally:
+                # After a cancel the result cannot always close its server-side
+                # cursor itself; close the driver's cursor before the connection goes.
+                if raw_cursor is not None:
+                    with contextlib.suppress(Exception):
+                        raw_cursor.close()
 
 
-def _bucket_expr(dialect: str, time: ColumnElement, start: datetime, seconds: float) -> ColumnElement:
-    """The 0-based bucket number of each row's time, computed in the database."""
+def bucket_expr(table: LogTable, start: datetime, seconds: float) -> ColumnElement[Any]:
+    """The 0-based number of the ``seconds``-wide bucket from ``start`` that each row's time falls in.
+
+    Computed in the database, on the time as stored.
+    """
+    dialect = table.source.dialect
+    time = table.raw_column(table.log_type.time_column)
     if dialect == "sqlite":
         epoch = sa.func.strftime("%s", time)
         origin = int(start.replace(tzinfo=UTC).timestamp())
@@ -424,8 +434,3 @@ def _bucket_expr(dialect: str, time: ColumnElement, start: datetime, seconds: fl
     # MySQL: TIMESTAMPDIFF in seconds, the session time zone being UTC.
     start_bind = sa.bindparam("bucket_start", start, type_=sa.DateTime())
     return sa.func.floor(sa.func.timestampdiff(sa.text("SECOND"), start_bind, time) / seconds)
-
-
-def kind_of(table: LogTable, name: str) -> Kind:
-    col = table.column(name)
-    return col.kind if col else Kind.TEXT

@@ -27,6 +27,7 @@ from auditviewer.data.filters import Filter, describe
 from auditviewer.data.logtypes import Kind, Role
 from auditviewer.data.masking import mask_text, mask_value, row_masker
 from auditviewer.data.query import LogQuery
+from auditviewer.data.source import Column
 from auditviewer.data.timestamps import UTC, day_text, format_time, zone_name
 
 log = logging.getLogger(__name__)
@@ -165,11 +166,7 @@ def build_report(
     if business_unit_name is None and query.filter.business_unit is not None:
         business_unit_name = source.business_unit_name(query.filter.business_unit)
     label = table.log_type.label
-    title = (
-        options.title.strip()
-        if options.title and options.title.strip()
-        else (f"{label} — {business_unit_name}" if business_unit_name else label)
-    )
+    title = _title(options, label, business_unit_name)
     shown_filter = query.filter
     if options.mask:  # the words about the rows must not give away what the rows hide
         title = mask_text(title)
@@ -179,19 +176,7 @@ def build_report(
     count = query.count(token)
     if limit is not None:
         count = min(count, max(limit, 0))
-    digest = None
-    if source.path is not None:
-
-        def hashed(done: int, total: int) -> None:
-            if progress is not None:
-                progress("Computing the SHA-256 of the database file", done, total)
-
-        digest = file_sha256(source.path, token, hashed)
-    columns = []
-    for name in query.columns:
-        column = table.column(name)
-        assert column is not None  # LogQuery checked its columns
-        columns.append(ReportColumn(column.name, column.label, column.kind, column.spec.role))
+    digest = _source_sha256(query, token, progress)
     return Report(
         title=title,
         log_label=label,
@@ -203,12 +188,36 @@ def build_report(
         generated=datetime.now(zone),
         row_count=count,
         sha256=digest,
-        columns=columns,
+        columns=[_report_column(table.require_column(name)) for name in query.columns],
         options=options,
         chart_png=chart_png if options.include_chart else None,
         query=query,
         token=token,
     )
+
+
+def _title(options: ReportOptions, label: str, business_unit_name: str | None) -> str:
+    """The title asked for, else the log's name and the business unit's."""
+    if options.title and options.title.strip():
+        return options.title.strip()
+    return f"{label} — {business_unit_name}" if business_unit_name else label
+
+
+def _source_sha256(query: LogQuery, token: CancelToken, progress: StageProgress | None) -> str | None:
+    """The SHA-256 of the SQLite file the query reads; None for a server database."""
+    path = query.table.source.path
+    if path is None:
+        return None
+
+    def hashed(done: int, total: int) -> None:
+        if progress is not None:
+            progress("Computing the SHA-256 of the database file", done, total)
+
+    return file_sha256(path, token, hashed)
+
+
+def _report_column(column: Column) -> ReportColumn:
+    return ReportColumn(column.name, column.label, column.kind, column.spec.role)
 
 
 def masked_filter(query: LogQuery) -> Filter:

@@ -15,12 +15,15 @@ import os
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.engine.interfaces import DBAPIConnection, ReflectedColumn
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
+from sqlalchemy.sql.elements import ColumnElement, KeyedColumnElement
 
-from auditviewer.data.errors import SchemaError, SourceError
+from auditviewer.data.errors import FilterError, SchemaError, SourceError
 from auditviewer.data.logtypes import LOG_TYPES, ColumnSpec, Kind, LogType
 from auditviewer.data.secrets import is_ambiguous, is_url, mask_url, redact, remember_secrets
 from auditviewer.data.sqlitefile import SQLITE_READONLY_ROLLBACK, How, Snapshot, changed_since, prepare, stamp, uri
@@ -65,7 +68,8 @@ class LogTable:
     log_type: LogType
     db_name: str
     columns: list[Column]
-    table: sa.TableClause
+    #: The table; for the activity timeline, a subquery over several.
+    table: sa.FromClause
     source: Source = field(repr=False)
     #: Where ``id`` is not a key (no primary key: repeated or NULL ids), the unique column that
     #: breaks ties in sort order, so paging meets every row once (SQLite's rowid); else None.
@@ -81,19 +85,39 @@ class LogTable:
     def has(self, name: str) -> bool:
         return self.column(name) is not None
 
-    def sa_column(self, name: str) -> sa.ColumnClause:
+    def require_column(self, name: str) -> Column:
+        """The column called ``name``; FilterError names the columns there are."""
+        col = self.column(name)
+        if col is None:
+            raise FilterError(
+                f"{self.log_type.label} has no column {name!r}; valid columns: {', '.join(self.column_names)}"
+            )
+        return col
+
+    def sa_column(self, name: str) -> KeyedColumnElement[Any]:
         col = self.column(name)
         if col is None:
             raise KeyError(name)
         return self.table.c[col.db_name]
 
+    def raw_column(self, name: str) -> ColumnElement[Any]:
+        """A column as stored: SQLite's text timestamps stay text, so they compare (and sort) as the file has them.
+
+        For keyset keys and time buckets; a filter compares with :meth:`sa_column`, whose type binds values.
+        """
+        expr = self.sa_column(name)
+        if isinstance(expr.type, SqliteTextTimestamp):
+            return sa.type_coerce(expr, sa.String())
+        return expr
+
     @property
     def time(self) -> Column:
-        return self.column(self.log_type.time_column)  # type: ignore[return-value]
+        """The time axis; a required column, so every discovered table has it (and ``id``)."""
+        return self.require_column(self.log_type.time_column)
 
     @property
     def id(self) -> Column:
-        return self.column(self.log_type.id_column)  # type: ignore[return-value]
+        return self.require_column(self.log_type.id_column)
 
     @property
     def column_names(self) -> list[str]:
@@ -257,8 +281,7 @@ _decode_text = operator.methodcaller("decode", "utf-8", "replace")
 
 def _open_server(spec: str, url: URL, schema: str | None) -> Source:
     backend = url.get_backend_name()
-    # Given in the URL it has been checked to be a whole number of seconds (urlparams.py).
-    connect_args: dict[str, object] = {"connect_timeout": int(url.query.get("connect_timeout", CONNECT_TIMEOUT_S))}
+    connect_args: dict[str, object] = {"connect_timeout": _connect_timeout(url)}
     if backend == "postgresql":
         # Every transaction of every session is read-only, enforced by the server.
         connect_args["options"] = "-c default_transaction_read_only=on -c TimeZone=UTC"
@@ -276,6 +299,14 @@ def _open_server(spec: str, url: URL, schema: str | None) -> Source:
     return _discovered(source, mask_url(url))
 
 
+def _connect_timeout(url: URL) -> int:
+    """Seconds to wait for the server: the URL's own value (checked to be a whole number, urlparams.py)."""
+    value = url.query.get("connect_timeout")
+    if value is None:
+        return CONNECT_TIMEOUT_S
+    return int(value[-1] if isinstance(value, tuple) else value)
+
+
 def _discovered(source: Source, where: str) -> Source:
     """``source`` with its logs discovered; on any failure its connections are closed."""
     try:
@@ -289,10 +320,13 @@ def _discovered(source: Source, where: str) -> Source:
     return source
 
 
-def _mysql_session_utc(dbapi_connection, _record) -> None:
+def _mysql_session_utc(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     # TIMESTAMP columns and TIMESTAMPDIFF follow the session zone: make it UTC.
-    with dbapi_connection.cursor() as cur:
+    cur = dbapi_connection.cursor()
+    try:
         cur.execute("SET time_zone = '+00:00'")
+    finally:
+        cur.close()
 
 
 def permission_denied(exc: BaseException) -> bool:
@@ -300,7 +334,7 @@ def permission_denied(exc: BaseException) -> bool:
     orig = getattr(exc, "orig", None) or exc
     if getattr(orig, "sqlstate", None) == "42501":  # PostgreSQL: insufficient_privilege
         return True
-    args = getattr(orig, "args", ())
+    args: tuple[object, ...] = getattr(orig, "args", ())
     return bool(args) and args[0] in (1142, 1143)  # MySQL: SELECT command denied (table, column)
 
 
@@ -315,7 +349,7 @@ def _mysql_forget_lost_results(context: sa.engine.ExceptionContext) -> None:
     if conn is None or getattr(conn, "_sock", True) is not None:  # not pymysql, or still connected
         return
     for result in (getattr(cursor, "_result", None), getattr(conn, "_result", None)):
-        if getattr(result, "unbuffered_active", False):
+        if result is not None and getattr(result, "unbuffered_active", False):
             result.unbuffered_active = False
 
 
@@ -323,7 +357,7 @@ def describe_db_error(exc: BaseException) -> str:
     """The driver's own message, first line only, without SQL or parameters."""
     orig = getattr(exc, "orig", None) or exc
     text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-    args = getattr(orig, "args", ())
+    args: tuple[object, ...] = getattr(orig, "args", ())
     if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):  # pymysql: (code, text)
         text = f"{args[1].strip()} (MySQL error {args[0]})"
     if "malformed" in text or "not a database" in text:
@@ -339,7 +373,7 @@ def describe_db_error(exc: BaseException) -> str:
 # -- discovery ----------------------------------------------------------------
 
 
-def _column_kind(sa_type: sa.types.TypeEngine) -> Kind:
+def _column_kind(sa_type: sa.types.TypeEngine[Any]) -> Kind:
     if isinstance(sa_type, sa.Integer):
         return Kind.INT
     if isinstance(sa_type, (sa.DateTime, sa.Date)):
@@ -378,6 +412,7 @@ def _discover(source: Source) -> None:
 
 
 def _describe_table(source: Source, inspector: sa.Inspector, log_type: LogType, db_name: str) -> LogTable:
+    """A log table as the database has it: its columns (documented, then extra), indexes and key."""
     reflected = inspector.get_columns(db_name, schema=source.schema)
     by_lower = {c["name"].lower(): c for c in reflected}
     missing = [name for name in log_type.required_columns if name not in by_lower]
@@ -386,8 +421,17 @@ def _describe_table(source: Source, inspector: sa.Inspector, log_type: LogType, 
             f"{source.display_name}: table {db_name} lacks the required column"
             f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
         )
+    leading, id_unique = _index_facts(source, inspector, db_name, log_type.id_column)
+    columns = _columns(log_type, reflected, leading)
+    sa_columns = [sa.column(col.db_name, _sa_type(source, db_name, col, by_lower[col.name.lower()])) for col in columns]
+    table = sa.table(db_name, *sa_columns, schema=source.schema)
+    tiebreak = None if id_unique else _rowid_name(source, db_name, set(by_lower))
+    return LogTable(log_type, db_name, columns, table, source, tiebreak)
+
+
+def _index_facts(source: Source, inspector: sa.Inspector, db_name: str, id_name: str) -> tuple[set[str], bool]:
+    """The columns (lower case) that lead an index or the primary key, and whether ``id`` alone is unique."""
     leading = set()
-    id_name = log_type.id_column
     id_unique = False
     for index in inspector.get_indexes(db_name, schema=source.schema):
         cols = index.get("column_names") or []
@@ -398,7 +442,12 @@ def _describe_table(source: Source, inspector: sa.Inspector, log_type: LogType, 
     if pk:
         leading.add(pk[0].lower())
     id_unique = id_unique or [c.lower() for c in pk] == [id_name]
+    return leading, id_unique
 
+
+def _columns(log_type: LogType, reflected: list[ReflectedColumn], leading: set[str]) -> list[Column]:
+    """The documented columns the table has, in documented order, then its own extra columns."""
+    by_lower = {c["name"].lower(): c for c in reflected}
     columns: list[Column] = []
     for spec in log_type.columns:
         info = by_lower.get(spec.name)
@@ -420,21 +469,16 @@ def _describe_table(source: Source, inspector: sa.Inspector, log_type: LogType, 
                 extra=True,
             )
         )
+    return columns
 
-    sa_columns = []
-    for col in columns:
-        if col.kind is Kind.DATETIME:
-            type_: sa.types.TypeEngine = _timestamp_type(
-                source, db_name, col.db_name, by_lower[col.name.lower()]["type"]
-            )
-        elif col.kind is Kind.INT:
-            type_ = sa.BigInteger()  # values bound as BIGINT: PostgreSQL casts them to the column's type
-        else:
-            type_ = sa.String()
-        sa_columns.append(sa.column(col.db_name, type_))
-    table = sa.table(db_name, *sa_columns, schema=source.schema)
-    tiebreak = None if id_unique else _rowid_name(source, db_name, set(by_lower))
-    return LogTable(log_type, db_name, columns, table, source, tiebreak)
+
+def _sa_type(source: Source, db_name: str, col: Column, info: ReflectedColumn) -> sa.types.TypeEngine[Any]:
+    """How values of a column are bound and read: timestamps as the database stores them."""
+    if col.kind is Kind.DATETIME:
+        return _timestamp_type(source, db_name, col.db_name, info["type"])
+    if col.kind is Kind.INT:
+        return sa.BigInteger()  # values bound as BIGINT: PostgreSQL casts them to the column's type
+    return sa.String()
 
 
 def _rowid_name(source: Source, table: str, columns: set[str]) -> str | None:
@@ -453,7 +497,9 @@ def _rowid_name(source: Source, table: str, columns: set[str]) -> str | None:
     return name
 
 
-def _timestamp_type(source: Source, table: str, column: str, reflected: sa.types.TypeEngine) -> sa.types.TypeEngine:
+def _timestamp_type(
+    source: Source, table: str, column: str, reflected: sa.types.TypeEngine[Any]
+) -> sa.types.TypeEngine[Any]:
     if source.dialect != "sqlite":
         return ServerTimestamp(with_timezone=bool(getattr(reflected, "timezone", False)))
     # Bind values in the very text form the file uses ("T" or " ", trailing "Z").

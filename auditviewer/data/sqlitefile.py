@@ -202,10 +202,6 @@ class Snapshot:
     def remove(self) -> None:
         self._finalizer()
 
-    @property
-    def removed(self) -> bool:
-        return not self._finalizer.alive
-
 
 def _remove_folder(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
@@ -240,36 +236,16 @@ def take_snapshot(path: Path, plan: Plan, tmp_root: str | None = None) -> Snapsh
     """A recovered private copy of ``path`` and the companions the plan names; FileChanged if it changed."""
     sources = [path] + [companion(path, suffix) for suffix in plan.copy]
     before = {src: stamp(src) for src in sources}
-    sizes = sum(s.size for s in before.values() if s is not None)
-    wal = before.get(companion(path, "-wal"))
-    # A checkpoint may grow the copy by up to the -wal's pages.
-    needed = sizes + (wal.size if wal is not None else 0) + SPARE_BYTES
     root = Path(tmp_root or tempfile.gettempdir())
     _sweep_stale(root)
-    free = shutil.disk_usage(root).free
-    if free < needed:
-        raise SourceError(
-            f"{path} needs a private copy to be read correctly ({plan.reason}), but {root} has only "
-            f"{_size(free)} free of the {_size(needed)} needed; free some space there, or point TMPDIR "
-            "at a folder with room, and open it again"
-        )
+    _check_room(path, plan, before, root)
     folder = Path(tempfile.mkdtemp(prefix=f"{SNAPSHOT_PREFIX}{os.getpid()}-", dir=root))  # mode 0700
     try:
         db = folder / "logs.db"
         for src in sources:
             if before[src] is None:
                 raise FileChanged  # gone since it was planned
-            dst = companion(db, src.name[len(path.name) :])
-            try:
-                shutil.copyfile(src, dst)
-            except FileNotFoundError:
-                raise FileChanged from None
-            except OSError as exc:
-                raise SourceError(
-                    f"{path} needs a private copy to be read correctly ({plan.reason}), but "
-                    f"{src.name} could not be copied: {exc.strerror or exc}"
-                ) from exc
-            os.chmod(dst, 0o600)
+            _copy_private(path, plan, src, companion(db, src.name[len(path.name) :]))
         # The database file must not have changed while it was copied; a -wal or -journal that
         # grew is fine (recovery uses only complete, checksummed transactions or page images).
         if stamp(path) != before[path] or any(stamp(src) is None for src in sources):
@@ -280,6 +256,34 @@ def take_snapshot(path: Path, plan: Plan, tmp_root: str | None = None) -> Snapsh
         raise
     log.info("reading %s from a private copy in %s: %s", path, folder, plan.reason)
     return Snapshot(folder, db, plan.reason or "")
+
+
+def _check_room(path: Path, plan: Plan, before: dict[Path, Stamp | None], root: Path) -> None:
+    """SourceError unless ``root`` has room for the copies, and for a checkpoint growing the copy by the -wal."""
+    sizes = sum(s.size for s in before.values() if s is not None)
+    wal = before.get(companion(path, "-wal"))
+    needed = sizes + (wal.size if wal is not None else 0) + SPARE_BYTES
+    free = shutil.disk_usage(root).free
+    if free < needed:
+        raise SourceError(
+            f"{path} needs a private copy to be read correctly ({plan.reason}), but {root} has only "
+            f"{_size(free)} free of the {_size(needed)} needed; free some space there, or point TMPDIR "
+            "at a folder with room, and open it again"
+        )
+
+
+def _copy_private(path: Path, plan: Plan, src: Path, dst: Path) -> None:
+    """``src`` copied to ``dst``, readable by its owner only; FileChanged if it is gone."""
+    try:
+        shutil.copyfile(src, dst)
+    except FileNotFoundError:
+        raise FileChanged from None
+    except OSError as exc:
+        raise SourceError(
+            f"{path} needs a private copy to be read correctly ({plan.reason}), but "
+            f"{src.name} could not be copied: {exc.strerror or exc}"
+        ) from exc
+    os.chmod(dst, 0o600)
 
 
 def _recover(original: Path, db: Path, plan: Plan) -> None:

@@ -25,6 +25,7 @@ otherwise (the activity timeline) it is counted as "Other".
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections.abc import Sequence
@@ -39,9 +40,10 @@ from auditviewer.data.cancel import CancelToken
 from auditviewer.data.errors import FilterError
 from auditviewer.data.filters import Condition, condition_clause, parse_condition
 from auditviewer.data.logtypes import Kind, LogType, Outcome, Severity
-from auditviewer.data.query import LogQuery, _bucket_expr
+from auditviewer.data.query import LogQuery, bucket_expr
 from auditviewer.data.source import LogTable
-from auditviewer.data.timestamps import SqliteTextTimestamp, minus, parse_stored
+from auditviewer.data.sqltyping import AnySelect
+from auditviewer.data.timestamps import minus, parse_stored
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +92,7 @@ class Timeline:
     def totals(self) -> tuple[int, ...]:
         if not self.series:
             return (0,) * self.buckets
-        return tuple(sum(values) for values in zip(*(s.counts for s in self.series)))
+        return tuple(sum(values) for values in zip(*(s.counts for s in self.series), strict=True))
 
     @property
     def total(self) -> int:
@@ -186,7 +188,7 @@ def _slices(table: LogTable) -> tuple[_Slice | None, list[_Slice]]:
     return None, slices
 
 
-def _clause(table: LogTable, piece: _Slice) -> ColumnElement:
+def _clause(table: LogTable, piece: _Slice) -> ColumnElement[Any]:
     parts = [condition_clause(table, c) for c in piece.conditions]
     return parts[0] if len(parts) == 1 else sa.and_(*parts)
 
@@ -262,15 +264,15 @@ def data_extent(query: LogQuery, token: CancelToken | None = None) -> tuple[date
     time = table.sa_column(table.log_type.time_column)
     where = query.where(token)
 
-    def select(agg: Any) -> sa.Select:
+    def select(agg: Any) -> AnySelect:
         stmt = sa.select(agg).select_from(table.table)
         return stmt.where(where) if where is not None else stmt
 
     if query.filter.narrows_beyond_time:
-        low, high = query._run(select(sa.func.min(time)).add_columns(sa.func.max(time)), lambda r: r.one(), token)
+        low, high = query.run(select(sa.func.min(time)).add_columns(sa.func.max(time)), lambda r: r.one(), token)
     else:
         stmt = sa.select(select(sa.func.min(time)).scalar_subquery(), select(sa.func.max(time)).scalar_subquery())
-        low, high = query._run(stmt, lambda r: r.one(), token)
+        low, high = query.run(stmt, lambda r: r.one(), token)
     low, high = parse_stored(low), parse_stored(high)
     if not isinstance(low, datetime) or not isinstance(high, datetime):
         return None, None
@@ -329,22 +331,19 @@ def _case_counts(
     default: _Slice | None,
     others: list[_Slice],
     token: CancelToken,
-    restrict: ColumnElement | None = None,
+    restrict: ColumnElement[Any] | None = None,
     bounded: bool = True,
 ) -> dict[str, list[int]]:
     """One pass: GROUP BY bucket, outcome. Rows no outcome claims go to the default, else to "other"."""
     table = query.table
     time = table.sa_column(table.log_type.time_column)
-    raw: ColumnElement = time
-    if isinstance(time.type, SqliteTextTimestamp):
-        raw = sa.type_coerce(time, sa.String())
     start, end = edges[0], edges[-1]
-    bucket = _bucket_expr(table.source.dialect, raw, start, width.total_seconds()).label("bucket")
+    bucket = bucket_expr(table, start, width.total_seconds()).label("bucket")
     keys = [default.outcome.key if default else OTHER_KEY] + [p.outcome.key for p in others]
     if others:
         # Most severe first, as outcome_of marks rows; the slices are exclusive anyway.
         whens = [(_clause(table, p), i) for i, p in reversed(list(enumerate(others, start=1)))]
-        outcome: ColumnElement = sa.case(*whens, else_=0)
+        outcome: ColumnElement[Any] = sa.case(*whens, else_=0)
     else:
         outcome = sa.literal(0)
     parts = [time >= start, time < end] if bounded else []
@@ -354,7 +353,7 @@ def _case_counts(
     if parts:
         stmt = stmt.where(*parts)
     stmt = stmt.group_by(sa.text("1"), sa.text("2"))
-    rows = query._run(stmt, lambda r: r.all(), token)
+    rows = query.run(stmt, lambda r: r.all(), token)
     counts = {key: [0] * (len(edges) - 1) for key in keys}
     for index, slot, n in rows:
         if index is None or slot is None:
@@ -392,12 +391,12 @@ def _rowid_table(query: LogQuery, token: CancelToken) -> bool:
     if id_column is None or id_column.kind is not Kind.INT:
         return False
     info = sa.text("SELECT name, type, pk FROM pragma_table_info(:name)").bindparams(name=table.db_name)
-    rows = query._run(info, lambda r: r.all(), token)
+    rows = query.run(info, lambda r: r.all(), token)
     keys = [(name, str(type_).upper()) for name, type_, pk in rows if pk]
     if keys != [(id_column.db_name, "INTEGER")]:
         return False
     sql = sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :name").bindparams(name=table.db_name)
-    text = query._run(sql, lambda r: r.scalar(), token) or ""
+    text = query.run(sql, lambda r: r.scalar(), token) or ""
     return "WITHOUT ROWID" not in " ".join(str(text).upper().split())
 
 
@@ -417,7 +416,7 @@ def _outcome_values(query: LogQuery, piece: _Slice, token: CancelToken) -> tuple
         .distinct()
         .limit(_MAX_VALUES + 1)
     )
-    values = query._run(stmt, lambda r: [row[0] for row in r], token)
+    values = query.run(stmt, lambda r: [row[0] for row in r], token)
     if len(values) > _MAX_VALUES or any(v is None for v in values):
         return None
     return column.name, values
@@ -445,9 +444,9 @@ def _sqlite_totals(query: LogQuery, edges: list[datetime], token: CancelToken) -
     after_last = sa.select(sa.func.coalesce(sa.func.max(ident), 0) + 1).select_from(table.table).scalar_subquery()
     totals: list[int] = []
     bounds: list[int] = []
-    statements: dict[int, sa.Select] = {}  # one per batch size: built once, compiled once
+    statements: dict[int, AnySelect] = {}  # one per batch size: built once, compiled once
 
-    def statement(size: int) -> sa.Select:
+    def statement(size: int) -> AnySelect:
         if size not in statements:
             e = _values_cte("e", size, sa.Integer(), time.type, time.type)
             count = (
@@ -470,7 +469,7 @@ def _sqlite_totals(query: LogQuery, edges: list[datetime], token: CancelToken) -
     for i in range(0, len(rows), _VALUES_BATCH):
         batch = rows[i : i + _VALUES_BATCH]
         stmt = statement(len(batch))
-        for _k, n, first_id in query._run(stmt.params(_values_params(batch)), lambda r: r.all(), token):
+        for _k, n, first_id in query.run(stmt.params(_values_params(batch)), lambda r: r.all(), token):
             totals.append(int(n or 0))
             bounds.append(int(first_id))
     return totals[:-1], bounds
@@ -486,7 +485,7 @@ def _id_range_counts(
     (ids are unique), whatever the order of the rows elsewhere. Otherwise (ids
     with gaps, or out of date order) None says: count another way.
     """
-    if any(b > c or c - b != n for b, c, n in zip(bounds, bounds[1:], totals)):
+    if any(b > c or c - b != n for (b, c), n in zip(itertools.pairwise(bounds), totals, strict=True)):
         log.info("%s: ids are not consecutive in date order; not counting by id ranges", query.table.db_name)
         return None
     table = query.table
@@ -499,9 +498,9 @@ def _id_range_counts(
         wanted.append((piece.outcome.key, *found))
     counts = {key: [0] * (len(bounds) - 1) for key, _, _ in wanted}
     ranges = [(k, bounds[k], bounds[k + 1]) for k in range(len(bounds) - 1) if bounds[k] < bounds[k + 1]]
-    statements: dict[int, sa.Select] = {}
+    statements: dict[int, AnySelect] = {}
 
-    def statement(size: int) -> sa.Select:
+    def statement(size: int) -> AnySelect:
         if size not in statements:
             r = _values_cte("r", size, sa.Integer(), sa.Integer(), sa.Integer())
             columns = [
@@ -519,13 +518,13 @@ def _id_range_counts(
     for i in range(0, len(ranges), _VALUES_BATCH):
         batch = ranges[i : i + _VALUES_BATCH]
         stmt = statement(len(batch))
-        for k, *values in query._run(stmt.params(_values_params(batch)), lambda res: res.all(), token):
-            for (key, _name, _values), n in zip(wanted, values):
+        for k, *values in query.run(stmt.params(_values_params(batch)), lambda res: res.all(), token):
+            for (key, _name, _values), n in zip(wanted, values, strict=True):
                 counts[key][int(k)] = int(n or 0)
     return counts
 
 
-def _values_cte(name: str, rows: int, *types: sa.types.TypeEngine) -> sa.CTE:
+def _values_cte(name: str, rows: int, *types: sa.types.TypeEngine[Any]) -> sa.CTE:
     """``WITH name AS (SELECT :k0 AS k, :lo0 AS lo, :hi0 AS hi UNION ALL ...)``.
 
     Built from named parameters, not data, so that every batch of one size is
@@ -534,10 +533,11 @@ def _values_cte(name: str, rows: int, *types: sa.types.TypeEngine) -> sa.CTE:
     """
     names = ("k", "lo", "hi")
     selects = [
-        sa.select(*(sa.bindparam(f"{n}{i}", type_=t).label(n) for n, t in zip(names, types))) for i in range(rows)
+        sa.select(*(sa.bindparam(f"{n}{i}", type_=t).label(n) for n, t in zip(names, types, strict=True)))
+        for i in range(rows)
     ]
     return (selects[0] if rows == 1 else sa.union_all(*selects)).cte(name)
 
 
 def _values_params(rows: Sequence[tuple[Any, Any, Any]]) -> dict[str, Any]:
-    return {f"{n}{i}": v for i, row in enumerate(rows) for n, v in zip(("k", "lo", "hi"), row)}
+    return {f"{n}{i}": v for i, row in enumerate(rows) for n, v in zip(("k", "lo", "hi"), row, strict=True)}

@@ -12,14 +12,16 @@ import os
 import re
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC as UTC  # the one UTC of the program, imported from here
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from enum import Enum
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-UTC = UTC
 #: The first and the last instant a ``datetime`` holds (naive UTC). A time typed past either is
 #: clamped to it: "up to 9999-12-31" reaches the end of time, it does not overflow.
 BEGINNING = datetime.min
@@ -89,8 +91,11 @@ def parse_stored(value: object) -> object:
     return value
 
 
-class SqliteTextTimestamp(TypeDecorator):
-    """A timestamp kept as text in SQLite, bound in the file's own format."""
+class SqliteTextTimestamp(TypeDecorator[object]):
+    """A timestamp kept as text in SQLite, bound in the file's own format.
+
+    Read back as a naive UTC datetime; a value that is no time comes back as it is.
+    """
 
     impl = sa.String
     cache_ok = True
@@ -100,7 +105,7 @@ class SqliteTextTimestamp(TypeDecorator):
         self.sep = sep
         self.suffix = suffix
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: object, dialect: Dialect) -> Any:
         if isinstance(value, datetime):
             value = to_naive_utc(value)
             # The year by hand: strftime writes year 1 as "1", which sorts after "0999" as text.
@@ -110,11 +115,11 @@ class SqliteTextTimestamp(TypeDecorator):
             return text + self.suffix
         return value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: object, dialect: Dialect) -> object:
         return parse_stored(value)
 
 
-class ServerTimestamp(TypeDecorator):
+class ServerTimestamp(TypeDecorator[object]):
     """A native timestamp column on PostgreSQL or MySQL, holding UTC."""
 
     impl = sa.DateTime
@@ -124,13 +129,13 @@ class ServerTimestamp(TypeDecorator):
         super().__init__()
         self.with_timezone = with_timezone
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: object, dialect: Dialect) -> Any:
         if isinstance(value, datetime):
             value = to_naive_utc(value)
             return value.replace(tzinfo=UTC) if self.with_timezone else value
         return value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: object, dialect: Dialect) -> object:
         return parse_stored(value)
 
 
@@ -160,7 +165,7 @@ class LocalZone(tzinfo):
     def _local(dt: datetime) -> time.struct_time:
         naive = dt.replace(tzinfo=None)
         try:
-            return time.localtime(time.mktime(naive.timetuple()[:8] + (-1,)))
+            return time.localtime(time.mktime((*naive.timetuple()[:8], -1)))
         except (OverflowError, OSError, ValueError):  # before 1970 on some platforms
             return time.localtime()
 

@@ -152,10 +152,10 @@ def check_url_parameters(backend: str, query: Mapping[str, str | tuple[str, ...]
             if wrong:
                 problems.append(f"the URL parameter {name}={value!r} is not valid: it takes {wrong}")
     if unknown:
-        names = ", ".join(repr(name) for name in unknown)
+        listed = ", ".join(repr(name) for name in unknown)
         problems.insert(
             0,
-            f"{label} takes no URL parameter{'s' if len(unknown) > 1 else ''} {names}; "
+            f"{label} takes no URL parameter{'s' if len(unknown) > 1 else ''} {listed}; "
             f"the ones it takes: {', '.join(sorted([*known, *OWN]))}",
         )
     if problems:

@@ -220,44 +220,62 @@ def _text(
 
 
 def _view(data: Any, where: str = "a saved view") -> SavedView:
+    """A view read from JSON, each field checked in turn; ValueError names ``where`` and the field."""
     if not isinstance(data, dict):
         raise ValueError(f"{where} must be an object with a name and a log, not {_kind(data)}")
     name = _text(data, "name", where, required=True) or ""
     if not name.strip():
         raise ValueError(f"{where} has an empty name")
-    log = _text(data, "log", where, required=True) or ""
-    keys = [lt.key for lt in LOG_TYPES]
-    if log not in keys:
-        raise ValueError(f"{where} is for the log {_quoted(log)}, which is not one of {', '.join(keys)}")
+    log = _log_key(data, where)
     conditions = _conditions(data.get("conditions", []), where)
     preset = _text(data, "time_preset", where, "any") or "any"
     if preset not in TIME_PRESETS:
         raise ValueError(f"{where}: time_preset {_quoted(preset)} is not one of {', '.join(TIME_PRESETS)}")
     # A custom range that ends before it starts is kept: the tab says so when the view is opened.
     time_from, time_to = (_iso_time(data, key, where) for key in ("time_from", "time_to"))
+    return SavedView(
+        name=name,
+        log=log,
+        conditions=conditions,
+        time_preset=preset,
+        time_from=time_from,
+        time_to=time_to,
+        sort=_sort(data, where),
+        columns=_column_names(data, where),
+        business_unit=_business_unit(data, where),
+        search=_text(data, "search", where, "") or "",
+    )
+
+
+def _log_key(data: dict[str, Any], where: str) -> str:
+    log = _text(data, "log", where, required=True) or ""
+    keys = [lt.key for lt in LOG_TYPES]
+    if log not in keys:
+        raise ValueError(f"{where} is for the log {_quoted(log)}, which is not one of {', '.join(keys)}")
+    return log
+
+
+def _sort(data: dict[str, Any], where: str) -> str:
     sort = _text(data, "sort", where, "date:desc") or "date:desc"
     try:
         Sort.parse(sort)
     except FilterError as exc:
         raise ValueError(f"{where}: {exc}") from None
+    return sort
+
+
+def _column_names(data: dict[str, Any], where: str) -> tuple[str, ...]:
     columns = data.get("columns", [])
     if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
         raise ValueError(f"{where}: columns must be a list of column names, not {_kind(columns)}")
+    return tuple(columns)
+
+
+def _business_unit(data: dict[str, Any], where: str) -> int | None:
     unit = data.get("business_unit")
     if unit is not None and (not isinstance(unit, int) or isinstance(unit, bool) or not INT_MIN <= unit <= INT_MAX):
         raise ValueError(f"{where}: business_unit must be a whole number (a business unit's id), not {_kind(unit)}")
-    return SavedView(
-        name=name,
-        log=log,
-        conditions=conditions,
-        search=_text(data, "search", where, "") or "",
-        time_preset=preset,
-        time_from=time_from,
-        time_to=time_to,
-        sort=sort,
-        columns=tuple(columns),
-        business_unit=unit,
-    )
+    return unit
 
 
 def _conditions(items: Any, where: str) -> tuple[ConditionState, ...]:

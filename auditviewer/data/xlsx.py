@@ -16,10 +16,11 @@ A FIFO or device gets the workbook once it is complete.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -46,7 +47,6 @@ SHEET_ROWS = 1_048_576
 WIDTH_SAMPLE = 200
 MAX_CELL_TEXT = 32_767  # Excel's limit per cell
 MIN_WIDTH, MAX_WIDTH = 6, 60  # in characters
-DATE_FORMAT = "yyyy-mm-dd hh:mm:ss"
 # Characters XML 1.0 cannot hold; openpyxl refuses them. Shown as U+FFFD.
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
@@ -87,60 +87,71 @@ def write_xlsx(
 
 
 def _write_sheets(wb: Workbook, query: LogQuery, report: Report, token: CancelToken, progress: Progress | None) -> int:
+    """The rows, typed, on as many sheets as they need; column widths from the first rows."""
     columns = [query.table.column(name) for name in query.columns]
     kinds = [c.kind if c is not None else Kind.TEXT for c in columns]
-    labels = [c.label if c is not None else name for c, name in zip(columns, query.columns)]
+    labels = [c.label if c is not None else name for c, name in zip(columns, query.columns, strict=True)]
     zone = report.zone
     mask = row_masker([c.role for c in report.columns]) if report.options.mask else None
     # As many rows as the report counted: a log growing meanwhile cannot make the About sheet wrong.
     rows = query.iter_rows(token, limit=report.row_count)
     first = wb.create_sheet(_sheet_name(report.log_label))
-    sample: list[list[Any]] = []
-    for row in rows:
-        sample.append(_typed(mask(row) if mask else row, zone, first))
-        if len(sample) >= WIDTH_SAMPLE:
-            break
-    widths = _widths(labels, kinds, sample)
-    per_sheet = SHEET_ROWS - 1
 
-    def new_sheet(ws: Any) -> Any:
-        ws.freeze_panes = "A2"
-        for i, width in enumerate(widths, start=1):
-            ws.column_dimensions[get_column_letter(i)].width = width
-        ws.append(_header(ws, labels))
-        return ws
+    def typed(row: Sequence[Any]) -> list[Any]:
+        return _typed(mask(row) if mask else row, zone, first)
 
-    def all_rows() -> Iterator[list[Any]]:
-        yield from sample
-        for row in rows:
-            yield _typed(mask(row) if mask else row, zone, first)
-
-    sheets: list[tuple[Any, int, int]] = []  # (sheet, first row number, rows)
-    ws = new_sheet(first)
-    in_sheet = count = 0
-    last_col = get_column_letter(max(len(labels), 1))
-    for cells in all_rows():
-        if in_sheet == per_sheet:
-            ws.auto_filter.ref = f"A1:{last_col}{in_sheet + 1}"
-            sheets.append((ws, count - in_sheet + 1, in_sheet))
-            ws = new_sheet(wb.create_sheet(f"Rows {count + 1}-"))
-            in_sheet = 0
-        ws.append(cells)
-        in_sheet += 1
-        count += 1
-        if count % 10_000 == 0:
+    sample = [typed(row) for row in itertools.islice(rows, WIDTH_SAMPLE)]
+    sheets = _Sheets(wb, first, labels, _widths(labels, kinds, sample))
+    for cells in itertools.chain(sample, map(typed, rows)):
+        sheets.append(cells)
+        if sheets.count % 10_000 == 0:
             token.raise_if_cancelled()
             if progress is not None:
-                progress(count)
-    ws.auto_filter.ref = f"A1:{last_col}{in_sheet + 1}"
-    sheets.append((ws, count - in_sheet + 1, in_sheet))
-    if len(sheets) > 1:  # name every sheet by its rows, now that the last one's end is known
-        for sheet, first, n in sheets:
-            sheet.title = f"Rows {first}-{first + n - 1}"
+                progress(sheets.count)
+    sheets.finish()
     token.raise_if_cancelled()
     if progress is not None:
-        progress(count)
-    return count
+        progress(sheets.count)
+    return sheets.count
+
+
+class _Sheets:
+    """Rows appended to one sheet after another, each up to Excel's limit, with header, widths and filter."""
+
+    def __init__(self, wb: Workbook, first: Any, labels: list[str], widths: list[float]) -> None:
+        self.count = 0  # rows appended, on every sheet
+        self._wb, self._labels, self._widths = wb, labels, widths
+        self._last_col = get_column_letter(max(len(labels), 1))
+        self._done: list[tuple[Any, int, int]] = []  # (sheet, first row number, rows)
+        self._ws = self._started(first)
+        self._in_sheet = 0
+
+    def append(self, cells: list[Any]) -> None:
+        if self._in_sheet == SHEET_ROWS - 1:
+            self._close_sheet()
+            self._ws = self._started(self._wb.create_sheet(f"Rows {self.count + 1}-"))
+            self._in_sheet = 0
+        self._ws.append(cells)
+        self._in_sheet += 1
+        self.count += 1
+
+    def finish(self) -> None:
+        """Close the last sheet; with more than one, name every sheet by its rows, now that all are known."""
+        self._close_sheet()
+        if len(self._done) > 1:
+            for sheet, first, n in self._done:
+                sheet.title = f"Rows {first}-{first + n - 1}"
+
+    def _started(self, ws: Any) -> Any:
+        ws.freeze_panes = "A2"
+        for i, width in enumerate(self._widths, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = width
+        ws.append(_header(ws, self._labels))
+        return ws
+
+    def _close_sheet(self) -> None:
+        self._ws.auto_filter.ref = f"A1:{self._last_col}{self._in_sheet + 1}"
+        self._done.append((self._ws, self.count - self._in_sheet + 1, self._in_sheet))
 
 
 def _header(ws: Any, labels: list[str]) -> list[Cell]:
@@ -184,7 +195,7 @@ def _text(value: str, ws: Any = None) -> Any:
 
 def _widths(labels: list[str], kinds: list[Kind], sample: list[list[Any]]) -> list[float]:
     widths = []
-    for i, (label, kind) in enumerate(zip(labels, kinds)):
+    for i, (label, kind) in enumerate(zip(labels, kinds, strict=True)):
         if kind is Kind.DATETIME:
             longest = 19
         else:

@@ -66,10 +66,10 @@ class DbFactory:
         self.tmp_path = tmp_path
         self.server_url = server_url
         self._cleanups: list[tuple[str, str]] = []
-        self._admin: sa.Engine | None = None
+        self.admin: sa.Engine | None = None
         if server_url:
             url, _ = normalise_url(server_url)
-            self._admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+            self.admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
 
     @property
     def dialect(self) -> str:
@@ -139,16 +139,16 @@ class DbFactory:
         if self.backend == "sqlite":
             path = self.tmp_path / f"logs-{uuid.uuid4().hex[:8]}.db"
             return sa.create_engine(f"sqlite:///{path}"), str(path), None
-        assert self._admin is not None and self.server_url is not None
+        assert self.admin is not None and self.server_url is not None
         name = f"av_test_{uuid.uuid4().hex[:10]}"
         url, _ = normalise_url(self.server_url)
         if self.backend == "postgresql":
-            with self._admin.connect() as conn:
+            with self.admin.connect() as conn:
                 conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
             self._cleanups.append(("schema", name))
             sep = "&" if "?" in self.server_url else "?"
             return sa.create_engine(url), f"{self.server_url}{sep}schema={name}", name
-        with self._admin.connect() as conn:
+        with self.admin.connect() as conn:
             conn.execute(sa.text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
         self._cleanups.append(("database", name))
         db_url = url.set(database=name)
@@ -156,15 +156,15 @@ class DbFactory:
         return sa.create_engine(db_url), spec, None
 
     def close(self) -> None:
-        if self._admin is None:
+        if self.admin is None:
             return
-        with self._admin.connect() as conn:
+        with self.admin.connect() as conn:
             for kind, name in self._cleanups:
                 if kind == "schema":
                     conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
                 else:
                     conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{name}`"))
-        self._admin.dispose()
+        self.admin.dispose()
 
 
 def make_spec(server_url: str, database: str) -> str:

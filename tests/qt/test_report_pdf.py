@@ -197,7 +197,7 @@ def test_csv_xlsx_and_pdf_hold_the_same_rows(sqlite_db: DbFactory, tmp_path: Pat
             str(r[0])
             for r in openpyxl.load_workbook(tmp_path / "same.xlsx").worksheets[0].iter_rows(min_row=2, values_only=True)
         ]
-        assert export(query, "pdf", tmp_path / "same.pdf") == len(csv_ids) == 60
+        assert export(query, "pdf", tmp_path / "same.pdf", pdf_writer=write_pdf) == len(csv_ids) == 60
     pdf_ids = re.findall(r"\b100\d{3}\b", " ".join(pages_text(tmp_path / "same.pdf")))
     assert csv_ids == xlsx_ids == pdf_ids
 
@@ -254,7 +254,7 @@ def test_a_pdf_reaches_a_fifo_whole_and_a_link_stays_a_link(demo: Source, tmp_pa
     os.mkfifo(fifo)
     reader = PipeReader.fifo(fifo)
     query = LogQuery(demo.log("api"), Filter((parse_condition("status>=500"),)))
-    assert export(query, "pdf", fifo, limit=15) == 15
+    assert export(query, "pdf", fifo, limit=15, pdf_writer=write_pdf) == 15
     received = tmp_path / "received.pdf"
     received.write_bytes(reader.finish())
     assert "Page 1 of" in pages_text(received)[0]
@@ -262,7 +262,7 @@ def test_a_pdf_reaches_a_fifo_whole_and_a_link_stays_a_link(demo: Source, tmp_pa
     target = tmp_path / "kept" / "report.pdf"
     target.parent.mkdir()
     (out / "latest.pdf").symlink_to(target)
-    export(query, "pdf", out / "latest.pdf", limit=15)
+    export(query, "pdf", out / "latest.pdf", limit=15, pdf_writer=write_pdf)
     assert (out / "latest.pdf").is_symlink() and "Page 1 of" in pages_text(target)[0]
     assert leftovers(out) == ["latest.pdf", "pipe"] and leftovers(target.parent) == ["report.pdf"]
 
@@ -324,8 +324,9 @@ import os, sys
 from auditviewer.data.export import export
 from auditviewer.data.query import LogQuery
 from auditviewer.data.source import open_source
+from auditviewer.qt.report.painter import write_pdf
 with open_source(sys.argv[1]) as source:
-    export(LogQuery(source.log("api")), "pdf", sys.argv[2], limit=30)
+    export(LogQuery(source.log("api")), "pdf", sys.argv[2], limit=30, pdf_writer=write_pdf)
 from PySide6.QtGui import QGuiApplication
 print(QGuiApplication.platformName(), "PySide6.QtWidgets" in sys.modules, "PySide6.QtPrintSupport" in sys.modules)
 """

@@ -79,7 +79,7 @@ def source(db: DbFactory) -> Iterator[Source]:
 
 def rows(query: LogQuery, n: int = 100) -> list[dict]:
     page = query.first(n)
-    return [dict(zip(page.columns, row)) for row in page.rows]
+    return [dict(zip(page.columns, row, strict=True)) for row in page.rows]
 
 
 def test_activity_of_an_email_merges_panel_and_logins_newest_first(source: Source) -> None:
@@ -177,9 +177,8 @@ def test_a_value_nobody_has_gives_an_empty_timeline(source: Source) -> None:
 
 
 def test_a_source_without_such_logs_is_said_in_words(db: DbFactory) -> None:
-    with open_source(db.create({"sms": SMS})) as src:
-        with pytest.raises(SchemaError, match="no log with e-mail addresses"):
-            activity_table(src, "email", EMAIL)
+    with open_source(db.create({"sms": SMS})) as src, pytest.raises(SchemaError, match="no log with e-mail addresses"):
+        activity_table(src, "email", EMAIL)
     with open_source(db.create({"api": API})) as src:
         with pytest.raises(SchemaError, match="no log with e-mail"):
             activity_table(src, "email", EMAIL)

@@ -57,7 +57,7 @@ def _run_in_thread(query: LogQuery, statement: str, token: CancelToken) -> tuple
 
     def work() -> None:
         try:
-            outcome["result"] = query._run(sa.text(statement), lambda r: r.scalar(), token)
+            outcome["result"] = query.run(sa.text(statement), lambda r: r.scalar(), token)
         except BaseException as exc:
             outcome["error"] = exc
 
@@ -140,5 +140,5 @@ def test_a_late_cancel_disturbs_nothing(source: Source) -> None:
     for _ in range(2):
         with source.engine.connect() as conn:  # code that reads without a token
             assert conn.execute(medium).scalar() == 100_000
-        assert query._run(medium, lambda r: r.scalar()) == 100_000
+        assert query.run(medium, lambda r: r.scalar()) == 100_000
     assert query.first(10).rows == query.first(10, CancelToken()).rows

@@ -16,7 +16,7 @@ from auditviewer.data import demo
 from auditviewer.data.logtypes import LOG_TYPES
 
 ROWS = 2_000
-TABLES = ("business_units",) + tuple(lt.table for lt in LOG_TYPES)
+TABLES = ("business_units", *tuple(lt.table for lt in LOG_TYPES))
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 
 

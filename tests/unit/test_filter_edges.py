@@ -222,7 +222,7 @@ def test_a_space_is_looked_for_not_stripped(api: LogTable) -> None:
 
 @pytest.mark.parametrize("condition", ['url~""', "url~", 'url!~""', 'url^=""', 'url~a,""', 'url~" ",'])
 def test_an_empty_contains_is_refused(condition: str) -> None:
-    with pytest.raises(FilterError, match="needs (some text to look for|a value)"):
+    with pytest.raises(FilterError, match=r"needs (some text to look for|a value)"):
         parse_condition(condition)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -188,8 +189,8 @@ HOURLY = [
 ]  # 3 days
 
 
-def _ids(table: LogTable, *conditions: str, zone: str = "UTC", **kwargs: object) -> list[int]:
-    flt = Filter(tuple(parse_condition(c) for c in conditions), **kwargs)  # type: ignore[arg-type]
+def _ids(table: LogTable, *conditions: str, zone: str = "UTC", **kwargs: Any) -> list[int]:
+    flt = Filter(tuple(parse_condition(c) for c in conditions), **kwargs)
     query = LogQuery(table, flt, Sort("id", False), columns=["id"], zone=get_zone(zone))
     return [row[0] for row in query.first(1000).rows]
 

@@ -53,7 +53,7 @@ def _check(case: Case, args: list[str], code: int, out: str, err: str, export_di
     if command == "info":
         if case.rows:
             assert code == (1 if case.problems else 0), shown
-            for key, n in case.rows.items():
+            for _key, n in case.rows.items():
                 assert f"rows:     {n:,}" in out, shown
             for problem in case.problems.values():
                 assert "problem: " in err and problem in err, shown

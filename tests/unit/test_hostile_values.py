@@ -81,7 +81,7 @@ def test_exports_carry_the_values_exactly(panel: LogTable, tmp_path: Path) -> No
     assert "😀🎉👍🏽".encode() in raw and "ZAŻÓŁĆ".encode() in raw  # UTF-8, not \\u escapes
     lines = raw.decode("utf-8").split("\n")
     assert lines[-1] == "" and len(lines) == len(HOSTILE) + 1  # one line per row, however many line breaks
-    assert [json.loads(line) for line in lines[:-1]] == [dict(zip(COLUMNS, _stored(r))) for r in HOSTILE]
+    assert [json.loads(line) for line in lines[:-1]] == [dict(zip(COLUMNS, _stored(r), strict=True)) for r in HOSTILE]
 
 
 @pytest.mark.parametrize(

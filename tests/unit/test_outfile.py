@@ -297,7 +297,7 @@ def test_new_and_replaced_files_get_ordinary_permissions(out_dir: Path) -> None:
         with atomic_path(path) as temp:
             temp.write_bytes(b"new")
     assert stat.S_IMODE(old.stat().st_mode) == 0o604
-    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~outfile._umask()
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~outfile.current_umask()
     assert new.read_bytes() == old.read_bytes() == b"new"
 
 

@@ -15,6 +15,7 @@ from contextlib import closing
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -114,7 +115,7 @@ def test_sqlite_refuses_writes_even_with_query_only_switched_off(sqlite_db: DbFa
         writer.close()
     before = _snapshot(db_path)
     with open_source(db_path) as source, source.engine.connect() as conn:
-        with pytest.raises(sa.exc.OperationalError, match="readonly|read-only|query_only"):
+        with pytest.raises(sa.exc.OperationalError, match=r"readonly|read-only|query_only"):
             conn.execute(sa.text("DELETE FROM api_logs"))
         conn.rollback()
         # Even with the first guard off, the file is opened read-only.
@@ -135,7 +136,7 @@ def test_writes_through_the_viewer_fail_on_every_backend(db: DbFactory) -> None:
             f"DELETE FROM {name}",
         ]
         for statement in statements:
-            with source.engine.connect() as conn, pytest.raises(sa.exc.DBAPIError, match="(?i)read.?only"):
+            with source.engine.connect() as conn, pytest.raises(sa.exc.DBAPIError, match=r"(?i)read.?only"):
                 conn.execute(sa.text(statement))
                 conn.commit()
         query = LogQuery(source.log("api"), sort=Sort("id", False), columns=["id", "status"])
@@ -326,7 +327,7 @@ def test_copies_left_by_a_killed_run_are_swept(tmp_path: Path, monkeypatch: pyte
 def test_no_room_for_the_snapshot_is_refused_with_the_sizes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db_path = journals.build_wal(tmp_path)
     before = journals.fingerprint(tmp_path)
-    monkeypatch.setattr(sqlitefile.shutil, "disk_usage", lambda _p: shutil._ntuple_diskusage(10**9, 10**9, 5000))
+    monkeypatch.setattr(sqlitefile.shutil, "disk_usage", lambda _p: SimpleNamespace(total=10**9, used=10**9, free=5000))
     with pytest.raises(
         SourceError,
         match=r"live\.db needs a private copy to be read correctly .* has only "
@@ -377,7 +378,7 @@ def test_info_and_exports_say_the_file_was_read_from_a_private_copy(tmp_path: Pa
     db_path = journals.build_hot_journal(tmp_path)
     (tmp_path / "out").mkdir()
     assert main(["info", str(db_path)]) == 0
-    out, err = capsys.readouterr()
+    out, _err = capsys.readouterr()
     assert "rows:     1,000" in out
     assert (
         "note: crashed.db is read from a private copy, because its writer stopped mid-transaction (see "

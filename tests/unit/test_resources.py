@@ -21,7 +21,7 @@ def test_checkout_finds_the_app_icon() -> None:
 
 
 def test_a_missing_resource_is_named() -> None:
-    with pytest.raises(FileNotFoundError, match="icons/nothing.svg"):
+    with pytest.raises(FileNotFoundError, match=r"icons/nothing\.svg"):
         resource_path("icons", "nothing.svg")
 
 

@@ -27,7 +27,7 @@ def restricted(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple
     spec = factory.create({"api": [api_row(1), api_row(2)], "panel": [panel_row(1)]}, business_units=[(1, "North")])
     url = sa.engine.make_url(spec)
     role = f"av_reader_{uuid.uuid4().hex[:8]}"
-    admin = factory._admin
+    admin = factory.admin
     assert admin is not None
     hosts = ("%", "localhost")
     try:
@@ -58,7 +58,7 @@ def restricted(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple
 
 
 PANEL_ONLY = ["GRANT SELECT ON {schema}.panel_logs TO {role}"]
-SOME_API_COLUMNS = PANEL_ONLY + ["GRANT SELECT (id, date) ON {schema}.api_logs TO {role}"]
+SOME_API_COLUMNS = [*PANEL_ONLY, "GRANT SELECT (id, date) ON {schema}.api_logs TO {role}"]
 
 
 @pytest.mark.parametrize(

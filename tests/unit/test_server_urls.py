@@ -186,16 +186,16 @@ def test_a_connection_killed_mid_export_gives_one_message(backend: str, message:
             text=True,
         )
         try:
-            assert factory._admin is not None and export.stdout is not None
+            assert factory.admin is not None and export.stdout is not None
             # Rows have started to arrive; nobody reads the rest until the kill, so the query is under way.
             first = export.stdout.readline() + export.stdout.readline()
             assert first.startswith("id,") and first.count("\n") == 2, first
             deadline = time.monotonic() + 60
-            while not (sessions := _their_sessions(factory._admin, backend, marker)):
+            while not (sessions := _their_sessions(factory.admin, backend, marker)):
                 assert time.monotonic() < deadline and export.poll() is None, "the export's query was not found"
                 time.sleep(0.1)
             for session in sessions:
-                _kill(factory._admin, backend, session)
+                _kill(factory.admin, backend, session)
             out, err = export.communicate(timeout=120)
             out = first + out
         finally:

@@ -41,14 +41,14 @@ def good_db(sqlite_db: DbFactory) -> Path:
 
 def test_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "nothing-here.db"
-    with pytest.raises(SourceError, match="nothing-here.db: no such file"):
+    with pytest.raises(SourceError, match=r"nothing-here\.db: no such file"):
         open_source(path)
 
 
 def test_folder(tmp_path: Path) -> None:
     folder = tmp_path / "exports.db"
     folder.mkdir()
-    with pytest.raises(SourceError, match="exports.db is a folder, not a database file"):
+    with pytest.raises(SourceError, match=r"exports\.db is a folder, not a database file"):
         open_source(folder)
 
 
@@ -62,7 +62,7 @@ def test_text_file(tmp_path: Path) -> None:
 def test_empty_file(tmp_path: Path) -> None:
     path = tmp_path / "empty.db"
     path.touch()
-    with pytest.raises(SourceError, match="empty.db is empty: it is not a database"):
+    with pytest.raises(SourceError, match=r"empty\.db is empty: it is not a database"):
         open_source(path)
 
 

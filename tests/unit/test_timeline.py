@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,7 @@ def plain_counts(
             text = sa.text(f"SELECT count(*) FROM {name} WHERE date >= :lo AND date < :hi AND ({sql}) AND ({where})")
             counts[key] = [
                 conn.execute(text, {"lo": _bound(db, a), "hi": _bound(db, b), **(params or {})}).scalar()
-                for a, b in zip(tl.edges, tl.edges[1:])
+                for a, b in itertools.pairwise(tl.edges)
             ]
     return counts
 
@@ -106,7 +107,7 @@ def test_edges_are_aligned_and_cover_first_and_last() -> None:
     first, last = datetime(2025, 3, 5, 13, 47, 12), datetime(2025, 3, 9, 8, 3, 0)
     edges = bucket_edges(first, last, HOUR)
     assert edges[0] == datetime(2025, 3, 5, 13) and edges[-1] == datetime(2025, 3, 9, 9)
-    assert all(b - a == HOUR for a, b in zip(edges, edges[1:]))
+    assert all(b - a == HOUR for a, b in itertools.pairwise(edges))
     assert align(first, DAY) == datetime(2025, 3, 5)
     assert align(first, WEEK) == datetime(2025, 3, 3) and align(first, WEEK).weekday() == 0
     assert align(first, 15 * MINUTE) == datetime(2025, 3, 5, 13, 45)

@@ -8,15 +8,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, KeyedColumnElement
 
 from auditviewer.data.cancel import CancelToken
 from auditviewer.data.filters import Condition, condition_clause, parse_condition
 from auditviewer.data.insights.model import Params, RowLink
-from auditviewer.data.query import LogQuery, _bucket_expr
+from auditviewer.data.query import LogQuery, bucket_expr
 from auditviewer.data.source import LogTable
+from auditviewer.data.sqltyping import AnySelect
 from auditviewer.data.timeline import data_extent, time_window
-from auditviewer.data.timestamps import SqliteTextTimestamp, format_time, get_zone
+from auditviewer.data.timestamps import format_time, get_zone
 
 EPOCH = datetime(1970, 1, 1)
 _ID_SEGMENT = re.compile(r"/\d+(?=/|$)")
@@ -41,21 +42,17 @@ class Context:
     def dialect(self) -> str:
         return self.table.source.dialect
 
-    def col(self, name: str) -> sa.ColumnClause:
+    def col(self, name: str) -> KeyedColumnElement[Any]:
         return self.table.sa_column(name)
 
     def has(self, *names: str) -> bool:
         return all(self.table.has(n) for n in names)
 
     @property
-    def time(self) -> sa.ColumnClause:
+    def time(self) -> KeyedColumnElement[Any]:
         return self.col(self.table.log_type.time_column)
 
-    def raw_time(self) -> ColumnElement:
-        time = self.time
-        return sa.type_coerce(time, sa.String()) if isinstance(time.type, SqliteTextTimestamp) else time
-
-    def scan(self, name: str) -> ColumnElement:
+    def scan(self, name: str) -> ColumnElement[Any]:
         """A column to group by in one pass over the table.
 
         SQLite groups by an indexed column by walking that index and looking up
@@ -67,11 +64,11 @@ class Context:
             return col.op("||", return_type=col.type)(sa.literal_column("''"))
         return col
 
-    def seconds(self, width: float = 1.0) -> ColumnElement:
+    def seconds(self, width: float = 1.0) -> ColumnElement[Any]:
         """Whole ``width``-second steps since 1970 (width 3600: the hour), computed in the database."""
-        return _bucket_expr(self.dialect, self.raw_time(), EPOCH, width)
+        return bucket_expr(self.table, EPOCH, width)
 
-    def clause(self, *conditions: Condition | str) -> list[ColumnElement]:
+    def clause(self, *conditions: Condition | str) -> list[ColumnElement[Any]]:
         """The period and the given conditions, as SQL."""
         parts = []
         where = self.query.where(self.token)
@@ -89,20 +86,20 @@ class Context:
                 return outcome.where
         raise KeyError(f"{self.table.log_type.label} has no outcome {key!r}")
 
-    def outcome_clause(self, key: str) -> ColumnElement:
+    def outcome_clause(self, key: str) -> ColumnElement[Any]:
         parts = [condition_clause(self.table, parse_condition(t)) for t in self.outcome(key)]
         return parts[0] if len(parts) == 1 else sa.and_(*parts)
 
-    def select(self, *columns: Any) -> sa.Select:
+    def select(self, *columns: Any) -> AnySelect:
         return sa.select(*columns).select_from(self.table.table)
 
     def rows(self, stmt: sa.Executable) -> list[tuple[Any, ...]]:
         self.token.raise_if_cancelled()
-        return self.query._run(stmt, lambda r: [tuple(row) for row in r], self.token)
+        return self.query.run(stmt, lambda r: [tuple(row) for row in r], self.token)
 
     def scalar(self, stmt: sa.Executable) -> Any:
         self.token.raise_if_cancelled()
-        return self.query._run(stmt, lambda r: r.scalar(), self.token)
+        return self.query.run(stmt, lambda r: r.scalar(), self.token)
 
     # -- the period ---------------------------------------------------------------------
 

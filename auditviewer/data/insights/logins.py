@@ -38,8 +38,8 @@ class Burst:
     last: datetime
     start_rn: int
     end_rn: int
-    others: Counter = field(default_factory=Counter)  # IPs of an e-mail's burst, e-mails of an IP's
-    countries: Counter = field(default_factory=Counter)
+    others: Counter[str] = field(default_factory=Counter)  # IPs of an e-mail's burst, e-mails of an IP's
+    countries: Counter[str] = field(default_factory=Counter)
     success: tuple[datetime, str, str, str] | None = None  # (when, e-mail, IP, country)
 
     @property
@@ -54,16 +54,16 @@ def find_bursts(ctx: Context, column: str) -> list[Burst]:
     """Runs of at least N failed logins within T minutes for one value of ``column``."""
     n, seconds = ctx.params.burst_failures, ctx.params.burst_minutes * 60
     key, time = ctx.col(column), ctx.time
-    over = {"partition_by": key, "order_by": (time, ctx.col("id"))}
+    order = (time, ctx.col("id"))
     secs = ctx.seconds()
     inner = (
         ctx.select(
             key.label("k"),
             time.label("at"),
             secs.label("secs"),
-            sa.func.lead(secs, n - 1).over(**over).label("nth_secs"),
-            sa.func.lead(time, n - 1, type_=time.type).over(**over).label("nth_at"),
-            sa.func.row_number().over(**over).label("rn"),
+            sa.func.lead(secs, n - 1).over(partition_by=key, order_by=order).label("nth_secs"),
+            sa.func.lead(time, n - 1, type_=time.type).over(partition_by=key, order_by=order).label("nth_at"),
+            sa.func.row_number().over(partition_by=key, order_by=order).label("rn"),
         )
         .where(*ctx.clause(*ctx.outcome("failed")), key.is_not(None))
         .subquery("failures")
@@ -101,7 +101,7 @@ def _burst_details(ctx: Context, burst: Burst) -> None:
         .order_by(ctx.time, ctx.col("id"))
     )
     for *values, is_failure, at in ctx.rows(stmt):
-        row = dict(zip(names, values))
+        row = dict(zip(names, values, strict=True))
         if str(row[burst.column]) != burst.value:
             continue
         if is_failure and at <= burst.last:
@@ -130,16 +130,14 @@ def _who(burst: Burst) -> str:
 
 
 def _involved(burst: Burst) -> str:
-    if burst.column == "email":
-        text = plural(len(burst.others), "IP")
-    else:
-        text = plural(len(burst.others), "account")
+    text = plural(len(burst.others), "IP" if burst.column == "email" else "account")
     if burst.countries:
         text += " (" + ", ".join(c for c, _ in burst.countries.most_common(3)) + ")"
     return text
 
 
 def login_bursts(ctx: Context) -> list[Finding]:
+    """Bursts of failed logins per e-mail address and per IP, and those a success followed."""
     p = ctx.params
     bursts = [b for column, _ in KEYS if ctx.has(column) for b in find_bursts(ctx, column)]
     bursts.sort(key=lambda b: (-b.failures, b.first))
@@ -169,6 +167,24 @@ def login_bursts(ctx: Context) -> list[Finding]:
             ),
         ]
     spraying = [b for b in bursts if b.column == "remote_ip" and len(b.others) >= 3]
+    return [
+        Finding(
+            "failed_login_bursts",
+            "Failed-login bursts",
+            Severity.ERROR if spraying else Severity.WARNING,
+            _bursts_summary(bursts, spraying, rule),
+            "logins",
+            ctx.link(*failed),
+            ("Who", "Failures", "From (UTC)", "To (UTC)", "Involved", "Then"),
+            tuple(_burst_item(ctx, burst, spraying) for burst in bursts[:MAX_BURSTS]),
+            chart,
+        ),
+        _success_after(ctx, bursts[:MAX_BURSTS], spraying),
+    ]
+
+
+def _bursts_summary(bursts: list[Burst], spraying: list[Burst], rule: str) -> str:
+    """How many bursts, by e-mail and by IP, the largest, and the IPs that tried several accounts."""
     by_column = Counter(b.column for b in bursts)
     biggest = bursts[0]
     summary = (
@@ -182,40 +198,25 @@ def login_bursts(ctx: Context) -> list[Finding]:
             f" {plural(len(spraying), 'IP')} tried several accounts in one burst (password guessing), "
             f"e.g. {worst.value} tried {len(worst.others)} accounts."
         )
-    items = []
-    for burst in bursts[:MAX_BURSTS]:
-        then = f"logged in at {fmt_time(burst.success[0])}" if burst.success else ""
-        end = (burst.success[0] if burst.success else burst.last) + timedelta(seconds=1)
-        severity = Severity.ERROR if burst in spraying else Severity.WARNING
-        items.append(
-            Item(
-                (
-                    _who(burst),
-                    fmt_int(burst.failures),
-                    fmt_time(burst.first),
-                    fmt_time(burst.last),
-                    _involved(burst),
-                    then,
-                ),
-                ctx.link(eq(burst.column, burst.value), time_from=burst.first, time_to=end),
-                severity,
-            )
-        )
-    findings = [
-        Finding(
-            "failed_login_bursts",
-            "Failed-login bursts",
-            Severity.ERROR if spraying else Severity.WARNING,
-            summary,
-            "logins",
-            ctx.link(*failed),
-            ("Who", "Failures", "From (UTC)", "To (UTC)", "Involved", "Then"),
-            tuple(items),
-            chart,
-        )
-    ]
-    findings.append(_success_after(ctx, bursts[:MAX_BURSTS], spraying))
-    return findings
+    return summary
+
+
+def _burst_item(ctx: Context, burst: Burst, spraying: list[Burst]) -> Item:
+    """One burst, linked to its rows up to the success that followed it, if one did."""
+    then = f"logged in at {fmt_time(burst.success[0])}" if burst.success else ""
+    end = (burst.success[0] if burst.success else burst.last) + timedelta(seconds=1)
+    return Item(
+        (
+            _who(burst),
+            fmt_int(burst.failures),
+            fmt_time(burst.first),
+            fmt_time(burst.last),
+            _involved(burst),
+            then,
+        ),
+        ctx.link(eq(burst.column, burst.value), time_from=burst.first, time_to=end),
+        Severity.ERROR if burst in spraying else Severity.WARNING,
+    )
 
 
 def _success_after(ctx: Context, bursts: list[Burst], spraying: list[Burst]) -> Finding:
@@ -288,35 +289,14 @@ def new_countries(ctx: Context) -> list[Finding]:
     """A successful login from a country the user had never logged in from before."""
     if not ctx.has("country"):
         return []
-    email, country = ctx.col("email"), ctx.col("country")
-    # The whole history, whatever the period: "never before" means never.
-    stmt = (
-        ctx.select(ctx.scan("email"), country, sa.func.min(ctx.time), sa.func.count())
-        .where(ctx.outcome_clause("successful"), email.is_not(None), country.is_not(None), country != "")
-        .group_by(sa.text("1"), sa.text("2"))
-    )
-    seen: dict[str, list[tuple[datetime, str, int]]] = defaultdict(list)
-    for user, place, first, n in ctx.rows(stmt):
-        seen[str(user)].append((first, str(place), int(n)))
     low, high = ctx.window()
     items = []
-    for user, places in seen.items():
-        places.sort()
+    for user, places in _countries_seen(ctx).items():
         for first, place, n in places[1:]:  # the first country the user logged in from is home
             if (low is not None and first < low) or (high is not None and first >= high):
                 continue
-            where = ctx.select(*(ctx.col(c) for c in ("remote_ip", "city") if ctx.has(c)))
-            row = ctx.rows(where.where(email == user, country == place, ctx.time == first).limit(1))
-            ip = str(row[0][0]) if row else ""
-            city = str(row[0][1] or "") if row and len(row[0]) > 1 else ""
             before = sorted({p for f, p, _ in places if f < first})
-            items.append(
-                Item(
-                    (user, place, city, fmt_time(first), ip, ", ".join(before), fmt_int(n)),
-                    ctx.link(eq("email", user), eq("country", place), *ctx.outcome("successful")),
-                    Severity.ERROR,
-                )
-            )
+            items.append(_new_country_item(ctx, user, place, first, n, before))
     items.sort(key=lambda i: i.cells[3], reverse=True)
     if not items:
         return [
@@ -347,11 +327,62 @@ def new_countries(ctx: Context) -> list[Finding]:
     ]
 
 
+def _countries_seen(ctx: Context) -> dict[str, list[tuple[datetime, str, int]]]:
+    """Per user, each country of a successful login: (first login there, country, logins), oldest first.
+
+    The whole history, whatever the period: "never before" means never.
+    """
+    email, country = ctx.col("email"), ctx.col("country")
+    stmt = (
+        ctx.select(ctx.scan("email"), country, sa.func.min(ctx.time), sa.func.count())
+        .where(ctx.outcome_clause("successful"), email.is_not(None), country.is_not(None), country != "")
+        .group_by(sa.text("1"), sa.text("2"))
+    )
+    seen: dict[str, list[tuple[datetime, str, int]]] = defaultdict(list)
+    for user, place, first, n in ctx.rows(stmt):
+        seen[str(user)].append((first, str(place), int(n)))
+    for places in seen.values():
+        places.sort()
+    return seen
+
+
+def _new_country_item(ctx: Context, user: str, place: str, first: datetime, n: int, before: list[str]) -> Item:
+    """A user's first login from a new country, with the IP and city of that login (an index lookup)."""
+    email, country = ctx.col("email"), ctx.col("country")
+    where = ctx.select(*(ctx.col(c) for c in ("remote_ip", "city") if ctx.has(c)))
+    row = ctx.rows(where.where(email == user, country == place, ctx.time == first).limit(1))
+    ip = str(row[0][0]) if row else ""
+    city = str(row[0][1] or "") if row and len(row[0]) > 1 else ""
+    return Item(
+        (user, place, city, fmt_time(first), ip, ", ".join(before), fmt_int(n)),
+        ctx.link(eq("email", user), eq("country", place), *ctx.outcome("successful")),
+        Severity.ERROR,
+    )
+
+
 # -- business hours -------------------------------------------------------------------------------------
 
 
-def off_hours(ctx: Context) -> list[Finding]:
-    """Successful logins outside business hours, by user; a chart of logins by hour of the day."""
+@dataclass
+class _LoginHours:
+    """Successful logins by local hour of the day, inside and outside business hours, and per user."""
+
+    inside: list[int] = field(default_factory=lambda: [0] * 24)
+    outside: list[int] = field(default_factory=lambda: [0] * 24)
+    #: user -> [logins inside business hours, outside]
+    per_user: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    #: user -> start (UTC) of the latest hour they logged in outside business hours
+    latest: dict[str, datetime] = field(default_factory=dict)
+
+    def add(self, user: str, start: datetime, local_hour: int, business: bool, n: int) -> None:
+        (self.inside if business else self.outside)[local_hour] += n
+        self.per_user[user][0 if business else 1] += n
+        if not business and (user not in self.latest or start > self.latest[user]):
+            self.latest[user] = start
+
+
+def _login_hours(ctx: Context) -> _LoginHours:
+    """One grouped pass: successful logins per user and hour since 1970, each hour placed in the zone."""
     p = ctx.params
     hour = ctx.seconds(3600).label("hour")
     stmt = (
@@ -359,9 +390,7 @@ def off_hours(ctx: Context) -> list[Finding]:
         .where(*ctx.clause(*ctx.outcome("successful")))
         .group_by(sa.text("1"), sa.text("2"))
     )
-    inside, outside = [0] * 24, [0] * 24
-    per_user: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    latest: dict[str, datetime] = {}
+    found = _LoginHours()
     hours: dict[int, tuple[datetime, int, bool]] = {}  # hour since 1970 -> (start, local hour, business)
     for user, index, n in ctx.rows(stmt):
         if index is None:
@@ -374,20 +403,23 @@ def off_hours(ctx: Context) -> list[Finding]:
                 local.hour,
                 local.weekday() in p.business_days and p.business_start <= local.hour < p.business_end,
             )
-        start, local_hour, business = hours[int(index)]
-        (inside if business else outside)[local_hour] += int(n)
-        counts = per_user[str(user)]
-        counts[0 if business else 1] += int(n)
-        if not business and (str(user) not in latest or start > latest[str(user)]):
-            latest[str(user)] = start
-    total_in, total_out = sum(inside), sum(outside)
+        found.add(str(user), *hours[int(index)], int(n))
+    return found
+
+
+def off_hours(ctx: Context) -> list[Finding]:
+    """Successful logins outside business hours, by user; a chart of logins by hour of the day."""
+    p = ctx.params
+    found = _login_hours(ctx)
+    per_user, latest = found.per_user, found.latest
+    total_in, total_out = sum(found.inside), sum(found.outside)
     chart = Chart(
         "bar",
         f"Successful logins by hour of the day ({p.zone})",
         "logins",
         (
-            ChartSeries("Business hours", tuple(map(float, inside)), "#54a24b"),
-            ChartSeries("Outside business hours", tuple(map(float, outside)), "#f58518"),
+            ChartSeries("Business hours", tuple(map(float, found.inside)), "#54a24b"),
+            ChartSeries("Outside business hours", tuple(map(float, found.outside)), "#f58518"),
         ),
         categories=tuple(f"{h:02d}" for h in range(24)),
         stacked=True,

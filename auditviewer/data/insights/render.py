@@ -50,7 +50,8 @@ def _cut(text: str) -> str:
 def _table(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
     cells = [tuple(_cut(c) for c in columns)] + [tuple(_cut(c) for c in row) for row in rows]
     widths = [max(len(row[i]) if i < len(row) else 0 for row in cells) for i in range(len(columns))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    # An item may have fewer cells than its finding has columns: the missing ones are left blank.
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return lines
 

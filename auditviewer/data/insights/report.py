@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from auditviewer.data.filters import describe
-from auditviewer.data.insights.model import Overview, RowLink
+from auditviewer.data.insights.model import Overview, Params, RowLink
 from auditviewer.data.insights.render import span_words
 from auditviewer.data.logtypes import Kind, Role, Severity
 from auditviewer.data.report import Report, ReportColumn, ReportOptions
@@ -82,34 +82,8 @@ def overview_report(
     **extra: Any,
 ) -> OverviewReport:
     """The report of an overview; ``sha256`` ties it to the SQLite file it was computed from."""
-    p = overview.params
     lines = overview_lines(overview, source)
-    counts = {s: sum(1 for f in overview.findings if f.severity is s) for s in Severity}
-    period = "the whole of each log"
-    if p.last is not None:
-        period = f"the last {span_words(p.last)} of each log"
-    if p.time_from or p.time_to:
-        period = describe(p.window_filter).removeprefix("Date ")
-    facts = [
-        ("Source", source.display_name),
-        ("Period", period),
-        (
-            "Findings",
-            f"{counts[Severity.ERROR]} to look at now, {counts[Severity.WARNING]} to check, {counts[Severity.OK]} fine",
-        ),
-        (
-            "Rules",
-            f"a burst is {p.burst_failures} or more failed logins within {p.burst_minutes} minutes; "
-            f"business hours {p.describe_business_hours()}",
-        ),
-        (
-            "SHA-256",
-            sha256 or ("not applicable (a server database, not a file)" if source.path is None else "not computed"),
-        ),
-        ("Generated", f"{datetime.now(UTC):%Y-%m-%d %H:%M} (UTC)"),
-    ]
-    if overview.problems:
-        facts.append(("Not looked at", "; ".join(overview.problems)))
+    period = _period_words(overview.params)
     options = ReportOptions(
         title=title or f"Overview of {source.display_name}",
         orientation="landscape",
@@ -131,6 +105,41 @@ def overview_report(
         options=options,
         chart_png=chart_png,
         lines=lines,
-        overview_facts=facts,
+        overview_facts=_facts(overview, source, period, sha256),
         **extra,
     )
+
+
+def _period_words(p: Params) -> str:
+    if p.time_from or p.time_to:
+        return describe(p.window_filter).removeprefix("Date ")
+    if p.last is not None:
+        return f"the last {span_words(p.last)} of each log"
+    return "the whole of each log"
+
+
+def _facts(overview: Overview, source: Source, period: str, sha256: str | None) -> list[tuple[str, str]]:
+    """The report's header: where, when, how many findings of each kind, and by which rules."""
+    p = overview.params
+    counts = {s: sum(1 for f in overview.findings if f.severity is s) for s in Severity}
+    facts = [
+        ("Source", source.display_name),
+        ("Period", period),
+        (
+            "Findings",
+            f"{counts[Severity.ERROR]} to look at now, {counts[Severity.WARNING]} to check, {counts[Severity.OK]} fine",
+        ),
+        (
+            "Rules",
+            f"a burst is {p.burst_failures} or more failed logins within {p.burst_minutes} minutes; "
+            f"business hours {p.describe_business_hours()}",
+        ),
+        (
+            "SHA-256",
+            sha256 or ("not applicable (a server database, not a file)" if source.path is None else "not computed"),
+        ),
+        ("Generated", f"{datetime.now(UTC):%Y-%m-%d %H:%M} (UTC)"),
+    ]
+    if overview.problems:
+        facts.append(("Not looked at", "; ".join(overview.problems)))
+    return facts

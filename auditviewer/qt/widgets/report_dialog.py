@@ -50,7 +50,7 @@ from auditviewer.qt.models.open_sources import OpenSources
 from auditviewer.qt.models.plaintext import window_title
 from auditviewer.qt.models.settings import Settings
 from auditviewer.qt.models.tasks import TaskRunner
-from auditviewer.qt.report.painter import MARGINS, choose_orientation, paint_report
+from auditviewer.qt.report.painter import MARGINS, choose_orientation, paint_report, write_pdf
 from auditviewer.qt.widgets.msgbox import show_error
 from auditviewer.qt.widgets.tab_book import TabBook
 from auditviewer.qt.widgets.tabs import ReportableTab, Tab
@@ -318,6 +318,7 @@ class ReportJob(QObject):
                 report=report,
                 excel_safe=self.excel_safe,
                 protect=self.protect,
+                pdf_writer=write_pdf,
             )
             self.rows_written = written
             return report
